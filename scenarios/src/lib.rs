@@ -1,0 +1,1 @@
+//! faultline-scenarios: the scenario catalog, the seed runner and the regression corpus.

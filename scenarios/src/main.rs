@@ -1,0 +1,5 @@
+//! The `faultline` command line.
+
+fn main() {
+    println!("faultline: no subcommands yet");
+}
