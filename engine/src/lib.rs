@@ -4,3 +4,41 @@
 //! search, and the replication seam (`WalOp`, `apply_replicated`, `replication_snapshot`).
 //! All file I/O goes through the `Vfs` seam (`vfs/`), with a real (`StdVfs`) and a simulated,
 //! crash-capable (`SimVfs`) implementation.
+//!
+//! Map of the crate (one concept per file):
+//!
+//! | file | owns |
+//! |---|---|
+//! | `vfs/` | the disk seam: `Vfs`, `StdVfs`, `SimVfs`, fault injection |
+//! | `op.rs` | `WalOp`, `Descriptor`, `Metric` and their versioned encoding |
+//! | `error.rs` | the typed `Error` |
+//! | `collection.rs` | one collection in memory and the input rules |
+//! | `state.rs` | validating (`prepare`) and applying ops; snapshots |
+//! | `search.rs` | exact kNN |
+//! | `wal/` | WAL framing, scanning and the append-then-sync commit |
+//! | `checkpoint.rs` | checkpoint file format and atomic install |
+//! | `recovery.rs` | open = newest valid checkpoint + WAL valid prefix |
+//! | `batch.rs` | `WriteBatch` (group commit) |
+//! | `database.rs` | `Database`, the public API and the one durable write path |
+
+pub mod batch;
+pub mod checkpoint;
+pub mod collection;
+pub mod database;
+pub mod error;
+pub mod op;
+pub mod recovery;
+pub mod search;
+mod state;
+pub mod vfs;
+pub mod wal;
+
+pub use batch::WriteBatch;
+pub use database::{Database, Options, Record};
+pub use error::{Error, Result};
+pub use op::{Descriptor, Metric, OP_FORMAT_VERSION, WalOp, vector_from_bytes, vector_to_bytes};
+pub use recovery::RecoveryReport;
+pub use search::{Filter, SearchHit, SearchParams};
+pub use vfs::{
+    CrashReport, FaultConfig, FaultKind, SimVfs, StdVfs, Vfs, VfsCounters, VfsError, VfsResult,
+};
