@@ -3,3 +3,43 @@
 //! Type config, state machine over the engine, in-memory and durable log stores, snapshots that
 //! carry engine state, the node server and its RPC transport. Nothing here knows it may be
 //! simulated: it sees only its seams (the `tokio` runtime, `tokio::net`, and the engine's `Vfs`).
+//!
+//! | file | owns |
+//! |---|---|
+//! | `runtime.rs` | openraft's `AsyncRuntime` over `tokio` (= madsim-tokio), seeded RNG |
+//! | `type_config.rs` | entry payload (`Command`), apply answer (`ApplyResponse`) |
+//! | `state_machine.rs` | `RaftStateMachine` over the engine; apply, install |
+//! | `snapshot.rs` | snapshot payload format and the durable snapshot file |
+//! | `log_store/` | `RaftLogStorage`: in-memory cache, durable files, record framing |
+//! | `network/` | frames, outgoing connections, messages, `RaftNetwork` |
+//! | `service.rs` | what a node does with each request (Raft RPCs, client API) |
+//! | `server.rs` | the TCP accept loop and per-connection serving |
+//! | `node.rs` | `Node`: start, bootstrap, probes, shutdown |
+//! | `client.rs` | `Client`: redirects, timeouts, definite vs indeterminate errors |
+//! | `api.rs` | client-facing wire types |
+//! | `error.rs` | typed errors |
+
+pub mod api;
+pub mod client;
+pub mod error;
+pub mod log_store;
+pub mod network;
+pub mod node;
+pub mod runtime;
+pub mod server;
+pub mod service;
+pub mod snapshot;
+pub mod state_machine;
+pub mod type_config;
+
+pub use api::{
+    ClientReply, ClientRequest, FilterSpec, Hit, JsonValue, Record, SearchRequest, ServerError,
+    WriteRequest, WriteResponse,
+};
+pub use client::Client;
+pub use error::{ClientError, LogStoreError, NodeError, StateMachineError};
+pub use log_store::{LogStore, LogStoreKind};
+pub use node::{Node, NodeConfig};
+pub use runtime::NodeRuntime;
+pub use state_machine::{EngineState, StateMachineStore};
+pub use type_config::{Applied, ApplyResponse, Command, LogId, NodeId, TypeConfig};

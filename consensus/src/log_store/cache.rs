@@ -1,0 +1,87 @@
+//! The in-memory view of the Raft log, vote and commit point.
+//!
+//! This is the whole of the in-memory log store, and the read side of the durable one (which
+//! keeps every live entry in memory and the file only for recovery). Readers share it with the
+//! store behind a mutex; openraft reads entries concurrently with appends.
+
+use std::collections::BTreeMap;
+use std::ops::RangeBounds;
+
+use openraft::Vote;
+
+use crate::type_config::{Entry, LogId, NodeId};
+
+/// Log entries, last purged id, vote and committed id.
+#[derive(Debug, Default, Clone)]
+pub struct LogCache {
+    entries: BTreeMap<u64, Entry>,
+    last_purged: Option<LogId>,
+    vote: Option<Vote<NodeId>>,
+    committed: Option<LogId>,
+}
+
+impl LogCache {
+    pub fn entries_in<RB: RangeBounds<u64>>(&self, range: RB) -> Vec<Entry> {
+        self.entries.range(range).map(|(_, e)| e.clone()).collect()
+    }
+
+    pub fn live_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn last_purged(&self) -> Option<LogId> {
+        self.last_purged
+    }
+
+    /// The last log id known: the last entry's, or the purge point if every entry is purged.
+    pub fn last_log_id(&self) -> Option<LogId> {
+        self.entries
+            .values()
+            .next_back()
+            .map(|e| e.log_id)
+            .or(self.last_purged)
+    }
+
+    pub fn vote(&self) -> Option<Vote<NodeId>> {
+        self.vote
+    }
+
+    pub fn committed(&self) -> Option<LogId> {
+        self.committed
+    }
+
+    pub fn set_vote(&mut self, vote: Vote<NodeId>) {
+        self.vote = Some(vote);
+    }
+
+    pub fn set_committed(&mut self, committed: Option<LogId>) {
+        self.committed = committed;
+    }
+
+    pub fn append(&mut self, entry: Entry) {
+        self.entries.insert(entry.log_id.index, entry);
+    }
+
+    /// Remove every entry with index `>= since`.
+    pub fn truncate(&mut self, since: u64) {
+        self.entries.split_off(&since);
+    }
+
+    /// Remove every entry up to and including `upto`, and remember it as the purge point.
+    /// A purge behind the current purge point changes nothing.
+    pub fn purge(&mut self, upto: LogId) {
+        if self.last_purged.is_some_and(|p| p.index >= upto.index) {
+            return;
+        }
+        self.entries = self.entries.split_off(&(upto.index + 1));
+        self.last_purged = Some(upto);
+    }
+}

@@ -1,0 +1,287 @@
+//! What a node does with each request it receives: Raft RPCs go to openraft, client calls are
+//! served here.
+//!
+//! Client writes are proposed only by the leader (a follower answers `NotLeader` with the
+//! leader's id and address). Linearizable reads and searches confirm leadership with
+//! `ensure_linearizable` (ReadIndex: a heartbeat round to a quorum, then waiting until the state
+//! machine has applied the read index) before touching the engine. Create-collection proposals
+//! are serialised on the leader and take ids above every id the replicated state has seen, so
+//! two concurrent creates never claim one id, and an id is never reused after a drop.
+
+use std::collections::BTreeSet;
+use std::io::Cursor;
+
+use faultline_engine::WalOp;
+use openraft::error::{CheckIsLeaderError, ClientWriteError, ForwardToLeader, RaftError};
+use openraft::{BasicNode, ChangeMembers, Snapshot};
+
+use crate::api::{
+    ClientReply, ClientRequest, Record, SearchRequest, ServerError, WriteRequest, WriteResponse,
+};
+use crate::network::message::{Request, Response};
+use crate::state_machine::{SharedState, lock_state};
+use crate::type_config::{Applied, Command, NodeId, Raft};
+
+/// The request handler shared by all of a node's connections.
+pub struct Service {
+    id: NodeId,
+    raft: Raft,
+    state: SharedState,
+    /// Held from choosing a new collection id until its entry is applied.
+    create_lock: tokio::sync::Mutex<()>,
+}
+
+type ClientResult = Result<ClientReply, ServerError>;
+
+fn not_leader(f: ForwardToLeader<NodeId, BasicNode>) -> ServerError {
+    ServerError::NotLeader {
+        leader_id: f.leader_id,
+        leader_addr: f.leader_node.map(|n| n.addr),
+    }
+}
+
+fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>) -> ServerError {
+    match e {
+        // Raised before proposing, or when this leader's uncommitted entry was truncated away:
+        // either way the entry will never be applied.
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => not_leader(f),
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
+            ServerError::Rejected(c.to_string())
+        }
+        // The node stopped while the entry may already have been in its log.
+        RaftError::Fatal(f) => ServerError::Uncertain(f.to_string()),
+    }
+}
+
+fn read_error(e: RaftError<NodeId, CheckIsLeaderError<NodeId, BasicNode>>) -> ServerError {
+    match e {
+        RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)) => not_leader(f),
+        RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(q)) => {
+            ServerError::Unavailable(q.to_string())
+        }
+        RaftError::Fatal(f) => ServerError::Unavailable(f.to_string()),
+    }
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    pub fn new(id: NodeId, raft: Raft, state: SharedState) -> Service {
+        Service {
+            id,
+            raft,
+            state,
+            create_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Serve one request.
+    pub async fn handle(&self, req: Request) -> Response {
+        match req {
+            Request::AppendEntries(r) => Response::AppendEntries(self.raft.append_entries(r).await),
+            Request::Vote(r) => Response::Vote(self.raft.vote(r).await),
+            Request::InstallSnapshot(r) => {
+                Response::InstallSnapshot(self.raft.install_snapshot(r).await)
+            }
+            Request::FullSnapshot { vote, meta, data } => {
+                let snapshot = Snapshot {
+                    meta,
+                    snapshot: Box::new(Cursor::new(data)),
+                };
+                Response::FullSnapshot(self.raft.install_full_snapshot(vote, snapshot).await)
+            }
+            Request::Client(c) => Response::Client(self.handle_client(c).await),
+        }
+    }
+
+    async fn handle_client(&self, req: ClientRequest) -> ClientResult {
+        match req {
+            ClientRequest::Write {
+                request_id,
+                request,
+            } => self.write(request_id, request).await,
+            ClientRequest::Read { collection, id } => self.read(&collection, id).await,
+            ClientRequest::Search {
+                collection,
+                request,
+            } => self.search(&collection, &request).await,
+            ClientRequest::AddVoter { id, addr } => self.add_voter(id, addr).await,
+            ClientRequest::RemoveVoter { id } => self.remove_voter(id).await,
+        }
+    }
+
+    /// `NotLeader` unless this node currently believes it leads.
+    fn check_leader(&self) -> Result<(), ServerError> {
+        let m = self.raft.metrics().borrow().clone();
+        if m.current_leader == Some(self.id) {
+            return Ok(());
+        }
+        let leader_addr = m.current_leader.and_then(|l| {
+            m.membership_config
+                .membership()
+                .get_node(&l)
+                .map(|n| n.addr.clone())
+        });
+        Err(ServerError::NotLeader {
+            leader_id: m.current_leader,
+            leader_addr,
+        })
+    }
+
+    async fn linearize(&self) -> Result<(), ServerError> {
+        self.raft.ensure_linearizable().await.map_err(read_error)?;
+        Ok(())
+    }
+
+    async fn write(&self, request_id: u64, req: WriteRequest) -> ClientResult {
+        self.check_leader()?;
+        if let WriteRequest::CreateCollection { name, descriptor } = req {
+            let _serial = self.create_lock.lock().await;
+            // Every entry of earlier terms is applied after this, so the id high-water mark and
+            // the names below are the replicated truth, not a lagging view.
+            self.linearize().await?;
+            let op = {
+                let s = lock_state(&self.state);
+                if s.engine.collection_id(&name).is_ok() {
+                    return Err(ServerError::Rejected(format!(
+                        "collection {name:?} already exists"
+                    )));
+                }
+                let in_use = s
+                    .engine
+                    .collection_names()
+                    .iter()
+                    .filter_map(|n| s.engine.collection_id(n).ok())
+                    .max()
+                    .unwrap_or(0);
+                WalOp::CreateCollection {
+                    collection_id: s.max_collection_id.max(in_use) + 1,
+                    name,
+                    descriptor,
+                }
+            };
+            return self.propose(request_id, op).await;
+        }
+        let op = match self.to_op(&req) {
+            Ok(op) => op,
+            // The name may be committed but not yet applied here (e.g. just after an election).
+            Err(_) => {
+                self.linearize().await?;
+                self.to_op(&req)?
+            }
+        };
+        self.propose(request_id, op).await
+    }
+
+    /// Resolve a non-create write against the local engine.
+    fn to_op(&self, req: &WriteRequest) -> Result<WalOp, ServerError> {
+        let s = lock_state(&self.state);
+        let id_of = |name: &str| {
+            s.engine
+                .collection_id(name)
+                .map_err(|e| ServerError::Rejected(e.to_string()))
+        };
+        Ok(match req {
+            WriteRequest::CreateCollection { .. } => {
+                return Err(ServerError::Rejected(
+                    "create is proposed separately".into(),
+                ));
+            }
+            WriteRequest::DropCollection { name } => WalOp::DropCollection {
+                collection_id: id_of(name)?,
+            },
+            WriteRequest::Upsert {
+                collection,
+                id,
+                vector,
+                payload,
+            } => WalOp::Upsert {
+                collection_id: id_of(collection)?,
+                external_id: *id,
+                vector: faultline_engine::vector_to_bytes(vector),
+                payload: serde_json::to_vec(&payload.0)
+                    .map_err(|e| ServerError::Rejected(e.to_string()))?,
+            },
+            WriteRequest::Delete { collection, id } => WalOp::Delete {
+                collection_id: id_of(collection)?,
+                external_id: *id,
+            },
+        })
+    }
+
+    async fn propose(&self, request_id: u64, op: WalOp) -> ClientResult {
+        let resp = self
+            .raft
+            .client_write(Command { request_id, op })
+            .await
+            .map_err(write_error)?;
+        let r = resp.data;
+        match r.applied {
+            // Refused by the apply on every replica: definitely no effect.
+            Applied::Rejected { reason } => Err(ServerError::Rejected(reason)),
+            applied => Ok(ClientReply::Written(WriteResponse {
+                log_index: r.log_index,
+                applied,
+            })),
+        }
+    }
+
+    async fn read(&self, collection: &str, id: u64) -> ClientResult {
+        self.check_leader()?;
+        self.linearize().await?;
+        let s = lock_state(&self.state);
+        let r = s
+            .engine
+            .get(collection, id)
+            .map_err(|e| ServerError::Rejected(e.to_string()))?;
+        Ok(ClientReply::Record(r.map(|r| Record::from_engine(id, r))))
+    }
+
+    async fn search(&self, collection: &str, req: &SearchRequest) -> ClientResult {
+        self.check_leader()?;
+        self.linearize().await?;
+        let s = lock_state(&self.state);
+        let hits = s
+            .engine
+            .search(collection, &req.query, &req.to_engine())
+            .map_err(|e| ServerError::Rejected(e.to_string()))?;
+        Ok(ClientReply::Hits(
+            hits.into_iter().map(Into::into).collect(),
+        ))
+    }
+
+    async fn add_voter(&self, id: NodeId, addr: String) -> ClientResult {
+        self.check_leader()?;
+        // Learner first, blocking until it has caught up, so promoting it cannot stall commits.
+        self.raft
+            .add_learner(id, BasicNode { addr }, true)
+            .await
+            .map_err(write_error)?;
+        let resp = self
+            .raft
+            .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+            .await
+            .map_err(write_error)?;
+        Ok(ClientReply::MembershipChanged {
+            log_index: resp.log_id.index,
+        })
+    }
+
+    async fn remove_voter(&self, id: NodeId) -> ClientResult {
+        self.check_leader()?;
+        let resp = self
+            .raft
+            .change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+            .await
+            .map_err(write_error)?;
+        Ok(ClientReply::MembershipChanged {
+            log_index: resp.log_id.index,
+        })
+    }
+}

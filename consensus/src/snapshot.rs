@@ -1,0 +1,128 @@
+//! State-machine snapshots: their byte format and where the current one is kept.
+//!
+//! A snapshot carries the Raft bookkeeping (last applied log id, membership, the highest
+//! collection id ever assigned) **and** the engine's state as the op list
+//! `Database::replication_snapshot` returns; installing it resets the engine and replays those
+//! ops. With a durable log store the current snapshot is also written to the node's disk (temp
+//! file, sync, rename, sync dir), because purged log entries exist nowhere else on this node:
+//! a restart restores the engine from it and replays the log after it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use faultline_engine::WalOp;
+use faultline_engine::vfs::Vfs;
+use openraft::SnapshotMeta;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StateMachineError;
+use crate::log_store::record::{encode_into, scan};
+use crate::type_config::{LogId, NodeId, StoredMembership};
+
+/// Version of [`SnapshotPayload`]'s layout; bump on change.
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 1;
+
+/// The content of a snapshot's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotPayload {
+    pub version: u8,
+    pub last_applied: Option<LogId>,
+    pub membership: StoredMembership,
+    /// Collection ids are never reused, so a stale proposal naming a dropped collection can
+    /// never land in a newer one; this is the high-water mark that guarantees it.
+    pub max_collection_id: u64,
+    /// Ops that rebuild the engine's state from empty.
+    pub ops: Vec<WalOp>,
+}
+
+impl SnapshotPayload {
+    pub fn encode(&self) -> Result<Vec<u8>, StateMachineError> {
+        postcard::to_stdvec(self).map_err(|e| StateMachineError::BadSnapshot(e.to_string()))
+    }
+
+    /// Decode and check the payload against the metadata it travels with.
+    pub fn decode(
+        bytes: &[u8],
+        meta: &SnapshotMeta<NodeId, openraft::BasicNode>,
+    ) -> Result<SnapshotPayload, StateMachineError> {
+        let p: SnapshotPayload = postcard::from_bytes(bytes)
+            .map_err(|e| StateMachineError::BadSnapshot(e.to_string()))?;
+        if p.version != SNAPSHOT_FORMAT_VERSION {
+            return Err(StateMachineError::BadSnapshot(format!(
+                "format version {} (this build reads {SNAPSHOT_FORMAT_VERSION})",
+                p.version
+            )));
+        }
+        if p.last_applied != meta.last_log_id || p.membership != meta.last_membership {
+            return Err(StateMachineError::BadSnapshot(format!(
+                "payload covers {:?} but metadata says {:?}",
+                p.last_applied, meta.last_log_id
+            )));
+        }
+        Ok(p)
+    }
+}
+
+/// A snapshot at rest: its metadata and its data bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSnapshot {
+    pub meta: SnapshotMeta<NodeId, openraft::BasicNode>,
+    pub data: Vec<u8>,
+}
+
+/// Where the node keeps its current snapshot on disk (durable mode only).
+#[derive(Debug, Clone)]
+pub struct SnapshotFile {
+    vfs: Arc<dyn Vfs>,
+    dir: PathBuf,
+}
+
+const SNAPSHOT_FILE: &str = "snapshot";
+const SNAPSHOT_TMP: &str = "snapshot.tmp";
+
+impl SnapshotFile {
+    pub fn new(vfs: Arc<dyn Vfs>, dir: &Path) -> SnapshotFile {
+        SnapshotFile {
+            vfs,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Read the stored snapshot, if any. A damaged file is an error: silently starting without
+    /// it would lose the purged prefix of the log.
+    pub fn load(&self) -> Result<Option<StoredSnapshot>, StateMachineError> {
+        self.vfs.create_dir_all(&self.dir)?;
+        let tmp = self.dir.join(SNAPSHOT_TMP);
+        if self.vfs.exists(&tmp)? {
+            self.vfs.remove(&tmp)?;
+            self.vfs.sync_dir(&self.dir)?;
+        }
+        let path = self.dir.join(SNAPSHOT_FILE);
+        if !self.vfs.exists(&path)? {
+            return Ok(None);
+        }
+        let bytes = self.vfs.read_all(&path)?;
+        let s = scan::<StoredSnapshot>(&bytes);
+        match (s.records.len(), s.tail_discarded) {
+            (1, false) => Ok(s.records.into_iter().next().map(|(_, r)| r)),
+            _ => Err(StateMachineError::BadSnapshot(format!(
+                "{} is damaged ({} valid records)",
+                path.display(),
+                s.records.len()
+            ))),
+        }
+    }
+
+    /// Atomically and durably replace the stored snapshot.
+    pub fn store(&self, snap: &StoredSnapshot) -> Result<(), StateMachineError> {
+        let mut buf = Vec::new();
+        encode_into(snap, &mut buf).map_err(|e| StateMachineError::BadSnapshot(e.to_string()))?;
+        let tmp = self.dir.join(SNAPSHOT_TMP);
+        self.vfs.create(&tmp)?;
+        self.vfs.append(&tmp, &buf)?;
+        self.vfs.sync(&tmp)?;
+        self.vfs.rename(&tmp, &self.dir.join(SNAPSHOT_FILE))?;
+        self.vfs.sync_dir(&self.dir)?;
+        Ok(())
+    }
+}
