@@ -1,1 +1,22 @@
-//! faultline-scenarios: the scenario catalog, the seed runner and the regression corpus.
+//! faultline-scenarios: the scenario catalog, the seed runner and the regression corpus — the
+//! library behind the `faultline` binary and the `cargo test` entry points.
+//!
+//! - [`catalog`]: every scenario, each a deterministic `seed → Plan`.
+//! - [`runner`]: runs seeds of scenarios on a pool of jobs and collects verdicts and stats.
+//! - [`determinism`] and [`fresh`]: same-process and fresh-process replay comparisons.
+//! - [`regressions`]: the corpus of seeds that once failed.
+//! - [`seeds`], [`shard`], [`duration`]: the typed parsers behind the CLI's arguments.
+//! - [`rng`]: the seeded generator every plan choice comes from.
+
+pub mod catalog;
+pub mod determinism;
+pub mod duration;
+pub mod fresh;
+pub mod fuzz;
+pub mod outcome;
+pub mod regressions;
+pub mod rng;
+pub mod runner;
+pub mod seeds;
+pub mod shard;
+pub mod stats;

@@ -1,5 +1,8 @@
-//! The `faultline` command line.
+//! The `faultline` command line: parses arguments and hands each subcommand to its module in
+//! `cli/` (`check`, `run`, `repro`, `fuzz`, `plan`).
 
-fn main() {
-    println!("faultline: no subcommands yet");
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

@@ -1,0 +1,68 @@
+//! `disk-faults`: a node's simulated disk misbehaves for a while — EIO on write, sync or
+//! read, silently corrupted reads, a full disk — sometimes followed by a crash and restart
+//! while the fault is still set, so recovery reads a faulty disk too. A faulty node may stop
+//! serving; it must never make the cluster lose or invent data.
+
+use faultline_sim::plan::{DiskFault, DiskFaultKind, Fault, NodeRef, Plan};
+
+use super::Scenario;
+use super::leader_kill::kill_and_restart;
+use super::schedule::{Schedule, Timeline, finish};
+use super::shape;
+use crate::rng::SeedRng;
+
+pub struct DiskFaults;
+
+impl Scenario for DiskFaults {
+    fn name(&self) -> &'static str {
+        "disk-faults"
+    }
+
+    fn describe(&self) -> &'static str {
+        "EIO on write/sync/read, read corruption and a full disk on one node at a time, sometimes across a crash"
+    }
+
+    fn plan(&self, seed: u64) -> Plan {
+        let mut rng = SeedRng::new(self.name(), seed);
+        let plan = shape::draw(&mut rng, self.name(), seed);
+        let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
+        let mut schedule = Schedule::new();
+        for _ in 0..rng.range(1, 3) {
+            let Some((at, len)) = timeline.next_window(&mut rng, (100, 600), (300, 2_000)) else {
+                break;
+            };
+            // A fixed id, so the heal reaches the node the fault was set on.
+            let node = NodeRef::Id(rng.range(1, plan.cluster.nodes as u64));
+            let fault = disk_fault(&mut rng);
+            schedule.window(
+                at,
+                len,
+                Fault::Disk { node, fault },
+                Fault::DiskHeal { node },
+            );
+            if rng.chance(0.25) {
+                let (kill, restart) = kill_and_restart(node, rng.chance(0.3));
+                let down = rng.range(len / 4, len / 2);
+                schedule.window(at + len / 4, down, kill, restart);
+            }
+        }
+        finish(plan, schedule)
+    }
+}
+
+/// One disk fault of any kind with a seeded probability; shared with `random`.
+pub fn disk_fault(rng: &mut SeedRng) -> DiskFault {
+    let kind = match rng.below(5) {
+        0 => DiskFaultKind::EioWrite,
+        1 => DiskFaultKind::EioSync,
+        2 => DiskFaultKind::EioRead,
+        3 => DiskFaultKind::ReadCorruption,
+        _ => DiskFaultKind::Enospc,
+    };
+    let probability = match kind {
+        // A full disk stays full; the probability is not used.
+        DiskFaultKind::Enospc => 1.0,
+        _ => rng.prob(0.01, 0.3),
+    };
+    DiskFault { kind, probability }
+}

@@ -1,0 +1,49 @@
+//! `leader-kill`: the leader crashes (power failure: its unsynced writes are lost) and comes
+//! back after a while, several times per run, so every run has elections under client load
+//! and old leaders that rejoin behind the new one.
+
+use faultline_sim::plan::{Fault, NodeRef, Plan};
+
+use super::Scenario;
+use super::schedule::{Schedule, Timeline, finish};
+use super::shape;
+use crate::rng::SeedRng;
+
+pub struct LeaderKill;
+
+impl Scenario for LeaderKill {
+    fn name(&self) -> &'static str {
+        "leader-kill"
+    }
+
+    fn describe(&self) -> &'static str {
+        "the current leader is killed (power failure) and restarted, repeatedly"
+    }
+
+    fn plan(&self, seed: u64) -> Plan {
+        let mut rng = SeedRng::new(self.name(), seed);
+        let plan = shape::draw(&mut rng, self.name(), seed);
+        let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
+        let mut schedule = Schedule::new();
+        for _ in 0..rng.range(1, 3) {
+            let Some((at, len)) = timeline.next_window(&mut rng, (200, 1_000), (200, 2_000)) else {
+                break;
+            };
+            let (kill, restart) = kill_and_restart(NodeRef::Leader, rng.chance(0.3));
+            schedule.window(at, len, kill, restart);
+        }
+        finish(plan, schedule)
+    }
+}
+
+/// A kill of `node` and the restart that undoes it; shared by the crash scenarios. A fixed id
+/// restarts that id; a node resolved at run time (the leader, a follower) is restarted as
+/// `Random`, which picks among the nodes that are down — by then `Leader` would name the new
+/// leader, not the one that was killed.
+pub fn kill_and_restart(node: NodeRef, torn: bool) -> (Fault, Fault) {
+    let back = match node {
+        NodeRef::Id(id) => NodeRef::Id(id),
+        _ => NodeRef::Random,
+    };
+    (Fault::Kill { node, torn }, Fault::Restart { node: back })
+}

@@ -1,0 +1,24 @@
+//! `faultline plan`: prints the plan a seed of a scenario expands into, as JSON — the same
+//! text `repro --plan` reads back.
+
+use anyhow::Result;
+use clap::Args;
+use faultline_scenarios::catalog;
+use faultline_scenarios::runner::plan_of;
+
+use super::Outcome;
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[arg(long)]
+    scenario: String,
+    #[arg(long)]
+    seed: u64,
+}
+
+pub fn run(args: &PlanArgs) -> Result<Outcome> {
+    let scenario = catalog::find(&args.scenario)?;
+    let plan = plan_of(scenario, args.seed).map_err(anyhow::Error::msg)?;
+    println!("{}", plan.to_json());
+    Ok(Outcome::Success)
+}

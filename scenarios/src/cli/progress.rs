@@ -1,0 +1,41 @@
+//! The progress display shared by `run` and `fuzz`: an indicatif bar (or spinner, when the
+//! length is unknown) with seeds/s and failures so far, drawn on stderr only when stdout is a
+//! terminal, so piped or CI output stays clean.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A bar over `len` seeds, or a spinner when `len` is `None`.
+pub fn bar(len: Option<u64>) -> ProgressBar {
+    let target = if std::io::stdout().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let (pb, template) = match len {
+        Some(n) => (
+            ProgressBar::with_draw_target(Some(n), target),
+            "[{elapsed_precise}] {wide_bar} {pos}/{len} seeds  {per_sec}  {msg}",
+        ),
+        None => (
+            ProgressBar::with_draw_target(None, target),
+            "{spinner} [{elapsed_precise}] {pos} seeds  {per_sec}  {msg}",
+        ),
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        pb.set_style(style);
+    }
+    pb.set_message("0 failed");
+    pb
+}
+
+/// Prints a line without tearing the bar (a hidden bar just prints).
+pub fn say(pb: &ProgressBar, line: &str) {
+    pb.suspend(|| println!("{line}"));
+}
+
+/// The default number of jobs: every core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

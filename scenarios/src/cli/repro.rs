@@ -1,0 +1,112 @@
+//! `faultline repro`: replays one seed of a scenario (or a plan file) in this process, writes
+//! its report directory (`plan.json`, `history.jsonl`, `trace.log`, `verdict.json`) and prints
+//! the verdict.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use faultline_scenarios::catalog;
+use faultline_scenarios::outcome::repro_line;
+use faultline_scenarios::runner::plan_of;
+use faultline_sim::plan::Plan;
+use faultline_sim::run::{RunResult, run_plan, write_report};
+
+use super::Outcome;
+
+#[derive(Debug, Args)]
+pub struct ReproArgs {
+    /// Scenario name (with --seed).
+    #[arg(long, requires = "seed", required_unless_present = "plan")]
+    scenario: Option<String>,
+    /// The seed to replay.
+    #[arg(long, requires = "scenario")]
+    seed: Option<u64>,
+    /// Replay this plan file (plan.json of a report, or hand-written) instead.
+    #[arg(long, conflicts_with_all = ["scenario", "seed"])]
+    plan: Option<PathBuf>,
+    /// Root of the report directories.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+    /// Print the verdict as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &ReproArgs) -> Result<Outcome> {
+    let plan = load_plan(args)?;
+    let result = run_plan(&plan);
+    let dir = write_report(&args.reports, &result)
+        .with_context(|| format!("writing the report under {}", args.reports.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result.verdict)?);
+    } else {
+        print_verdict(&result);
+        println!("report: {}", dir.display());
+        if !result.verdict.ok && args.plan.is_none() {
+            println!(
+                "{}",
+                repro_line(&result.verdict.scenario, result.verdict.seed)
+            );
+        }
+    }
+    Ok(if result.verdict.ok {
+        Outcome::Success
+    } else {
+        Outcome::Violation
+    })
+}
+
+fn load_plan(args: &ReproArgs) -> Result<Plan> {
+    if let Some(path) = &args.plan {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the plan {}", path.display()))?;
+        return Plan::from_json(&text).with_context(|| format!("plan {}", path.display()));
+    }
+    // clap guarantees both or neither; neither is caught above by `required_unless_present`.
+    let (Some(name), Some(seed)) = (&args.scenario, args.seed) else {
+        anyhow::bail!("give --scenario and --seed, or --plan");
+    };
+    let scenario = catalog::find(name)?;
+    plan_of(scenario, seed).map_err(anyhow::Error::msg)
+}
+
+/// The verdict in a few lines: outcome, hash, what the run did, and every violation.
+pub fn print_verdict(result: &RunResult) {
+    let v = &result.verdict;
+    let s = &v.stats;
+    println!(
+        "{} seed {}: {}",
+        v.scenario,
+        v.seed,
+        if v.ok { "ok" } else { "FAILED" }
+    );
+    println!("trace hash: {}", v.trace_hash);
+    println!(
+        "simulated {:.2}s; ops {} (ok {}, fail {}, info {}); faults applied {}, skipped {}; \
+         restarts {}; leaders seen {}; max term {}; linearizability {}",
+        s.sim_ms as f64 / 1000.0,
+        s.ops,
+        s.ops_ok,
+        s.ops_fail,
+        s.ops_info,
+        s.faults_applied,
+        s.faults_skipped,
+        s.restarts,
+        s.leaders_seen,
+        s.max_term,
+        s.linearizability,
+    );
+    for note in &s.notes {
+        println!("note: {note}");
+    }
+    for violation in &v.violations {
+        println!("violation {}: {}", violation.property, violation.message);
+    }
+    for op in &v.involved {
+        println!(
+            "  op {} (process {}): {} invoked at {} -> {}",
+            op.index, op.process, op.call, op.invoke, op.outcome
+        );
+    }
+}

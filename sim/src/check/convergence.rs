@@ -1,0 +1,83 @@
+//! Convergence: replicas that applied the same log prefix hold the same engine state. Raft's
+//! state machine safety (Ongaro & Ousterhout 2014, §5.4.3) promises the same entries at the same
+//! indices; this checks the consequence the user sees, that applying them produced the same
+//! state (so the state machine is deterministic and nothing bypassed the log).
+//!
+//! Replicas are grouped by `last_applied`; within a group every replica is compared with the
+//! one of lowest node id, and each one that differs is reported with the first differing keys.
+
+use std::collections::BTreeMap;
+
+use super::observation::{NodeObservation, ObservationError, unique_nodes};
+use super::violation::{Property, Violation};
+
+/// How many differing keys a violation names.
+pub const SHOWN_KEYS: usize = 5;
+
+/// Checks that replicas with equal `last_applied` hold identical state.
+pub fn check_convergence(replicas: &[NodeObservation]) -> Result<Vec<Violation>, ObservationError> {
+    unique_nodes(replicas)?;
+    let mut groups: BTreeMap<Option<u64>, Vec<&NodeObservation>> = BTreeMap::new();
+    for r in replicas {
+        groups.entry(r.last_applied).or_default().push(r);
+    }
+    let mut violations = Vec::new();
+    for (applied, mut group) in groups {
+        group.sort_by_key(|r| r.node);
+        let Some((reference, others)) = group.split_first() else {
+            continue;
+        };
+        for other in others {
+            let keys = differing_keys(reference, other);
+            if keys.is_empty() {
+                continue;
+            }
+            let shown: Vec<String> = keys
+                .iter()
+                .take(SHOWN_KEYS)
+                .map(|k| {
+                    format!(
+                        "{k:?}: {} vs {}",
+                        show(reference.state.get(k.as_str())),
+                        show(other.state.get(k.as_str()))
+                    )
+                })
+                .collect();
+            let more = keys.len().saturating_sub(SHOWN_KEYS);
+            let applied = applied.map_or_else(|| "nothing".to_string(), |i| format!("index {i}"));
+            let message = format!(
+                "nodes {} and {} both applied {applied} but differ in {} key(s): {}{}",
+                reference.node,
+                other.node,
+                keys.len(),
+                shown.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+            violations.push(
+                Violation::new(Property::Convergence, message)
+                    .with_nodes([reference.node, other.node])
+                    .with_keys(keys.into_iter().take(SHOWN_KEYS)),
+            );
+        }
+    }
+    Ok(violations)
+}
+
+/// Keys whose values differ between `a` and `b`, in key order.
+fn differing_keys(a: &NodeObservation, b: &NodeObservation) -> Vec<String> {
+    let mut keys: Vec<&String> = a.state.keys().chain(b.state.keys()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.state.get(*k) != b.state.get(*k))
+        .cloned()
+        .collect()
+}
+
+fn show(value: Option<&String>) -> String {
+    value.map_or_else(|| "absent".to_string(), |v| format!("{v:?}"))
+}

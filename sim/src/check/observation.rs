@@ -1,0 +1,95 @@
+//! What the harness observes of the nodes, as the state checkers take it: the final engine state
+//! of each replica ([`NodeObservation`]), metrics sampled over the run ([`MetricsSample`]) and
+//! committed log entries ([`CommittedEntry`]).
+//!
+//! These types are the harness's own vocabulary. They know nothing of openraft or of the
+//! simulated world: the world converts its probes into them, so the checkers can be fed by hand
+//! (planted violations in tests) or from a stored run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::history::Time;
+
+/// A node (Raft server) of the cluster.
+pub type NodeId = u64;
+
+/// The final engine state of one replica, flattened to key → value. Writes carry unique values,
+/// so a value names the write that produced it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeObservation {
+    pub node: NodeId,
+    /// The log index of the last entry applied to the state machine (`None`: nothing applied).
+    pub last_applied: Option<u64>,
+    pub state: BTreeMap<String, String>,
+}
+
+/// A node's Raft role at a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Leader,
+    Follower,
+    Candidate,
+    Learner,
+    /// The node is not running (killed, or its Raft core stopped). Its counters are whatever
+    /// the harness last knew, so the checkers do not hold them to any invariant.
+    Shutdown,
+}
+
+/// One node's Raft metrics at one simulated instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsSample {
+    /// Simulated nanoseconds.
+    pub at: Time,
+    pub node: NodeId,
+    /// The node's current term.
+    pub term: u64,
+    pub role: Role,
+    /// The leader this node knows for `term` (itself when it leads), if any.
+    pub leader: Option<NodeId>,
+    /// Index of the last entry in the node's log (or its snapshot), if any.
+    pub last_log_index: Option<u64>,
+    /// The highest index the node knows to be committed.
+    pub committed: Option<u64>,
+    /// The highest index the node has applied to its state machine.
+    pub last_applied: Option<u64>,
+}
+
+/// A log entry a node reported as committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommittedEntry {
+    /// Simulated nanoseconds.
+    pub at: Time,
+    pub node: NodeId,
+    pub index: u64,
+    /// The term the entry was created in (its log id's term).
+    pub term: u64,
+    /// The reporting node's current term at `at`. The entry was committed in a term no later
+    /// than this (a node learns of a commit from a leader whose term it has already adopted), so
+    /// every leader of a later term must hold it.
+    pub node_term: u64,
+    /// A digest of the entry's payload, if the harness computed one: two committed entries with
+    /// the same index and term must carry the same payload.
+    pub digest: Option<u64>,
+}
+
+/// Observations a checker cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ObservationError {
+    #[error("node {node} has more than one final observation")]
+    DuplicateNode { node: NodeId },
+}
+
+/// Checks that each node appears at most once.
+pub(crate) fn unique_nodes(observations: &[NodeObservation]) -> Result<(), ObservationError> {
+    let mut seen = BTreeSet::new();
+    for o in observations {
+        if !seen.insert(o.node) {
+            return Err(ObservationError::DuplicateNode { node: o.node });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! The common shape of a checker's finding, as `verdict.json` records it: which property was
+//! violated, a sentence saying how, and the operations, nodes and keys involved.
+//!
+//! Every checker reports through [`Violation`]. The linearizability checker keeps its own
+//! [`Report`]; [`Violation::from_linearizability`] wraps each of its counterexamples (rendered
+//! as text) instead of duplicating that type.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::observation::NodeId;
+use super::verdict::Report;
+use crate::history::Time;
+
+/// A property a run must satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Property {
+    Linearizability,
+    /// Acknowledged or observed writes survive on every live replica.
+    Durability,
+    /// Replicas at the same applied index hold the same state.
+    Convergence,
+    /// At most one leader per term (Raft §5.2).
+    ElectionSafety,
+    /// Entries with the same index and term are identical (Raft §5.3).
+    LogMatching,
+    /// A committed entry is in the log of every later leader (Raft §5.4).
+    LeaderCompleteness,
+    /// No two nodes commit different entries at one index (Raft §5.4.3).
+    StateMachineSafety,
+    MonotonicTerm,
+    MonotonicCommit,
+    MonotonicApplied,
+    /// After faults heal, the cluster elects a leader, converges and serves.
+    Liveness,
+    /// The system under test panicked.
+    Panic,
+}
+
+impl Property {
+    /// The property's name, as reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::Linearizability => "linearizability",
+            Property::Durability => "durability",
+            Property::Convergence => "convergence",
+            Property::ElectionSafety => "election-safety",
+            Property::LogMatching => "log-matching",
+            Property::LeaderCompleteness => "leader-completeness",
+            Property::StateMachineSafety => "state-machine-safety",
+            Property::MonotonicTerm => "monotonic-term",
+            Property::MonotonicCommit => "monotonic-commit",
+            Property::MonotonicApplied => "monotonic-applied",
+            Property::Liveness => "liveness",
+            Property::Panic => "panic",
+        }
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One violated property, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub property: Property,
+    /// What went wrong, in one or a few sentences naming the evidence.
+    pub message: String,
+    /// Indices into the run's history of the operations involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+    /// The simulated time the violation became visible, when it has one (state checked at the
+    /// end of a run has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Time>,
+    /// Longer evidence, e.g. a rendered linearizability counterexample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Violation {
+    pub fn new(property: Property, message: impl Into<String>) -> Self {
+        Violation {
+            property,
+            message: message.into(),
+            ops: Vec::new(),
+            nodes: Vec::new(),
+            keys: Vec::new(),
+            at: None,
+            detail: None,
+        }
+    }
+
+    /// Sets the operations involved (sorted, deduplicated so reports are stable).
+    pub fn with_ops(mut self, ops: impl IntoIterator<Item = usize>) -> Self {
+        self.ops = sorted(ops);
+        self
+    }
+
+    /// Sets the nodes involved (sorted, deduplicated).
+    pub fn with_nodes(mut self, nodes: impl IntoIterator<Item = NodeId>) -> Self {
+        self.nodes = sorted(nodes);
+        self
+    }
+
+    pub fn with_keys(mut self, keys: impl IntoIterator<Item = String>) -> Self {
+        self.keys = sorted(keys);
+        self
+    }
+
+    pub fn at(mut self, at: Time) -> Self {
+        self.at = Some(at);
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// One violation per illegal key of a linearizability report, naming the operations that
+    /// could not be placed and carrying the rendered counterexample. A report whose verdict is
+    /// `ok` or `unknown` yields none (an exhausted budget is not evidence).
+    pub fn from_linearizability(report: &Report) -> Vec<Violation> {
+        report
+            .counterexamples()
+            .map(|c| {
+                let message = format!(
+                    "key {:?} is not linearizable ({} model): {} operation(s) cannot follow the longest linearizable prefix of {}",
+                    c.key,
+                    report.model,
+                    c.stuck.len(),
+                    c.prefix.len()
+                );
+                Violation::new(Property::Linearizability, message)
+                    .with_ops(c.stuck.iter().map(|s| s.op.index))
+                    .with_keys([c.key.clone()])
+                    .with_detail(c.to_string())
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.property, self.message)?;
+        if let Some(detail) = &self.detail {
+            write!(f, "\n{detail}")?;
+        }
+        Ok(())
+    }
+}
+
+fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = items.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v
+}

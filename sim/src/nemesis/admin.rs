@@ -1,0 +1,83 @@
+//! Administrative faults: snapshot and purge triggers, a leader change, and membership changes.
+//!
+//! openraft 0.9 has no leader-transfer API; `transfer_leader` makes a random follower start an
+//! election at once (`Raft::trigger().elect()`), the closest real operation: it wins if its log
+//! is up to date, and otherwise the cluster re-elects. A removed voter is powered off for good,
+//! as an operator decommissioning it would, so it never campaigns from outside the group.
+
+use std::collections::BTreeSet;
+
+use super::Outcome;
+use super::resolve::{self, resolve};
+use crate::plan::NodeRef;
+use crate::world::{NodeId, Status, World};
+
+pub(super) async fn snapshot(w: &World, node: NodeRef) -> Outcome {
+    let node = resolve(w, node, &resolve::live_members(w))?;
+    let index = w.trigger_snapshot(node).await.map_err(|e| e.to_string())?;
+    Ok(format!("node {node} snapshot at index {index}"))
+}
+
+pub(super) async fn purge(w: &World, node: NodeRef) -> Outcome {
+    let node = resolve(w, node, &resolve::live_members(w))?;
+    // openraft never purges past its last snapshot: build one first, then purge up to it.
+    let index = w.trigger_snapshot(node).await.map_err(|e| e.to_string())?;
+    if index == 0 {
+        return Err(format!("node {node} has nothing to purge"));
+    }
+    w.purge_log(node, index).await.map_err(|e| e.to_string())?;
+    Ok(format!("node {node} log purged up to {index}"))
+}
+
+pub(super) async fn transfer_leader(w: &World) -> Outcome {
+    let leader = w.leader().ok_or("no leader")?;
+    let followers: Vec<NodeId> = resolve::live_members(w)
+        .into_iter()
+        .filter(|n| *n != leader)
+        .collect();
+    if followers.is_empty() {
+        return Err("no live follower".into());
+    }
+    let to = followers[resolve::index(followers.len())];
+    let node = w.node(to).map_err(|e| e.to_string())?;
+    node.raft()
+        .trigger()
+        .elect()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!("node {to} campaigns against leader {leader}"))
+}
+
+pub(super) async fn add_voter(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {
+    let members = resolve::members(w);
+    if members.is_empty() {
+        return Err("no node knows the membership".into());
+    }
+    let spare = w
+        .nodes()
+        .into_iter()
+        .find(|n| !members.contains(n) && !removed.contains(n) && w.status(*n) == Ok(Status::Up));
+    let node = match spare {
+        Some(n) => n,
+        None => w.add_node().await.map_err(|e| e.to_string())?,
+    };
+    w.add_voter(node).await.map_err(|e| e.to_string())?;
+    Ok(format!("node {node} added as a voter"))
+}
+
+/// Removes a voter and powers it off; returns the node and what was done.
+pub(super) async fn remove_voter(w: &World, node: NodeRef) -> Result<(NodeId, String), String> {
+    let members = resolve::members(w);
+    if members.len() <= 1 {
+        return Err("the group has a single voter".into());
+    }
+    let node = resolve(w, node, &members)?;
+    w.remove_voter(node).await.map_err(|e| e.to_string())?;
+    if w.status(node) != Ok(Status::Down) {
+        w.kill(node).map_err(|e| e.to_string())?;
+    }
+    Ok((
+        node,
+        format!("node {node} removed from the group and powered off"),
+    ))
+}

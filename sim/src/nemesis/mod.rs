@@ -1,0 +1,198 @@
+//! The nemesis: applies a plan's faults to the `World`, one file per fault family
+//! (`partition`, `link`, `crash`, `disk`, `admin`). It resolves each `NodeRef` from the
+//! cluster's state when the fault fires and the seeded RNG, records what it did (or why it
+//! skipped) in the world's trace, and never panics on a target that makes no sense at that
+//! moment (a removed node, a dead leader, no leader at all): such a fault is skipped with a note.
+//!
+//! It also keeps what the rest of the run must know about the faults: which nodes it removed
+//! from the group (never restarted), and when nodes restarted (the Raft checks reset volatile
+//! counters there).
+
+mod admin;
+mod crash;
+mod disk;
+mod link;
+mod partition;
+pub mod resolve;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::history::Time;
+use crate::plan::{ClusterPlan, Fault, ScheduledFault};
+use crate::world::{NetBase, NodeId, World};
+
+/// Counts of what the nemesis did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NemesisCounts {
+    pub applied: u64,
+    pub skipped: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    removed: BTreeSet<NodeId>,
+    restarts: Vec<(NodeId, Time)>,
+    counts: NemesisCounts,
+}
+
+/// The fault injector of one run.
+pub struct Nemesis {
+    world: Rc<World>,
+    /// The plan's base network behaviour, which `NetCalm` and the heal restore.
+    base: NetBase,
+    state: RefCell<State>,
+}
+
+/// A fault's result: what it did, or why it was skipped.
+pub(crate) type Outcome = Result<String, String>;
+
+/// The network base a cluster plan describes.
+pub fn net_base(cluster: &ClusterPlan) -> NetBase {
+    NetBase {
+        latency: Duration::from_millis(cluster.latency_min_ms)
+            ..Duration::from_millis(cluster.latency_max_ms),
+        loss: cluster.loss,
+    }
+}
+
+fn sim_ns(d: Duration) -> Time {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Nemesis {
+    pub fn new(world: Rc<World>, cluster: &ClusterPlan) -> Self {
+        Nemesis {
+            world,
+            base: net_base(cluster),
+            state: RefCell::default(),
+        }
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Applies `fault` now and records it in the trace.
+    pub async fn apply(&self, fault: &Fault) -> Outcome {
+        let w = &*self.world;
+        let removed = self.removed();
+        let result = match fault {
+            Fault::Partition { groups } => partition::explicit(w, groups),
+            Fault::RandomHalves => partition::random_halves(w, &removed),
+            Fault::IsolateLeader => partition::isolate_leader(w),
+            Fault::MajorityMinority => partition::majority_minority(w, &removed),
+            Fault::Bridge => partition::bridge(w, &removed),
+            Fault::OneWay { from, to } => partition::one_way(w, &removed, *from, *to),
+            Fault::Heal => partition::heal(w),
+            Fault::LinkLoss { rate } => link::loss(w, &self.base, *rate),
+            Fault::LatencySpike { min_ms, max_ms } => {
+                link::latency(w, &self.base, *min_ms, *max_ms)
+            }
+            Fault::NetCalm => link::calm(w, &self.base),
+            Fault::Kill { node, torn } => crash::kill(w, *node, *torn),
+            Fault::Restart { node } => match crash::restart_target(w, *node, &removed) {
+                Ok(id) => self.restart(id).await,
+                Err(e) => Err(e),
+            },
+            Fault::Disk { node, fault } => disk::inject(w, *node, *fault),
+            Fault::DiskHeal { node } => disk::heal(w, *node),
+            Fault::Snapshot { node } => admin::snapshot(w, *node).await,
+            Fault::Purge { node } => admin::purge(w, *node).await,
+            Fault::TransferLeader => admin::transfer_leader(w).await,
+            Fault::AddVoter => admin::add_voter(w, &removed).await,
+            Fault::RemoveVoter { node } => match admin::remove_voter(w, *node).await {
+                Ok((id, text)) => {
+                    self.state.borrow_mut().removed.insert(id);
+                    Ok(text)
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let mut state = self.state.borrow_mut();
+        match &result {
+            Ok(what) => {
+                state.counts.applied += 1;
+                w.note(format!("nemesis {}: {what}", fault.name()));
+            }
+            Err(why) => {
+                state.counts.skipped += 1;
+                w.note(format!("nemesis {} skipped: {why}", fault.name()));
+            }
+        }
+        result
+    }
+
+    /// Applies each fault at its time (simulated ms after `start`); a fault that comes due
+    /// while an earlier one is still being applied runs right after it.
+    pub async fn run(&self, schedule: &[ScheduledFault], start: Duration) {
+        for f in schedule {
+            let due = start + Duration::from_millis(f.at_ms);
+            let now = self.world.now();
+            if due > now {
+                self.world.sleep(due - now).await;
+            }
+            // Skips are recorded in the trace and counted; the schedule goes on.
+            let _ = self.apply(&f.fault).await;
+        }
+    }
+
+    /// Restarts a down node and records when.
+    pub async fn restart(&self, node: NodeId) -> Outcome {
+        let at = sim_ns(self.world.now());
+        self.state.borrow_mut().restarts.push((node, at));
+        self.world
+            .restart(node)
+            .await
+            .map(|()| format!("node {node} restarted"))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Heals everything: links, the network base, every disk fault; restarts every node that is
+    /// down or failed to start (except removed ones), and nodes whose Raft core stopped.
+    pub async fn heal_all(&self) {
+        let w = &*self.world;
+        w.heal();
+        if let Err(e) = w.set_net_base(&self.base) {
+            w.note(format!("heal: network base not restored: {e}"));
+        }
+        for node in w.nodes() {
+            if let Ok(disk) = w.disk(node) {
+                disk::clear(&disk);
+            }
+        }
+        let removed = self.removed();
+        for node in w.nodes() {
+            if removed.contains(&node) {
+                continue;
+            }
+            if crash::needs_restart(w, node)
+                && let Err(e) = crash::stop(w, node)
+            {
+                w.note(format!("heal: could not stop node {node}: {e}"));
+            }
+            if w.status(node) == Ok(crate::world::Status::Down) {
+                match self.restart(node).await {
+                    Ok(what) => w.note(format!("heal: {what}")),
+                    Err(e) => w.note(format!("heal: node {node} did not restart: {e}")),
+                }
+            }
+        }
+    }
+
+    /// Nodes removed from the group (powered off for good).
+    pub fn removed(&self) -> BTreeSet<NodeId> {
+        self.state.borrow().removed.clone()
+    }
+
+    /// When nodes restarted (simulated ns).
+    pub fn restarts(&self) -> Vec<(NodeId, Time)> {
+        self.state.borrow().restarts.clone()
+    }
+
+    pub fn counts(&self) -> NemesisCounts {
+        self.state.borrow().counts
+    }
+}

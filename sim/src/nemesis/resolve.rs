@@ -1,0 +1,74 @@
+//! Resolving a fault's target when it fires: the group's current voters, the leader, the k-th
+//! follower, or a node the seeded RNG picks. Every choice draws from madsim's seeded RNG, and
+//! every candidate list is in node-id order first, so a seed always picks the same node.
+
+use madsim::rand::Rng;
+
+use crate::plan::NodeRef;
+use crate::world::{NodeId, Status, World};
+
+/// The voters of the newest membership any live node knows, in id order.
+pub fn members(w: &World) -> Vec<NodeId> {
+    let mut best: Option<(Option<openraft::LogId<NodeId>>, Vec<NodeId>)> = None;
+    for node in w.live_nodes() {
+        let Ok(m) = w.metrics(node) else { continue };
+        let log_id = *m.membership_config.log_id();
+        if best.as_ref().is_none_or(|(b, _)| log_id > *b) {
+            let mut voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
+            voters.sort_unstable();
+            best = Some((log_id, voters));
+        }
+    }
+    best.map(|(_, v)| v).unwrap_or_default()
+}
+
+/// The voters that are up, in id order.
+pub fn live_members(w: &World) -> Vec<NodeId> {
+    members(w)
+        .into_iter()
+        .filter(|n| w.status(*n) == Ok(Status::Up))
+        .collect()
+}
+
+/// A seeded index in `0..n` (`n > 0`).
+pub fn index(n: usize) -> usize {
+    madsim::rand::thread_rng().gen_range(0..n)
+}
+
+/// Shuffles `items` with the seeded RNG (Fisher–Yates).
+pub fn shuffle<T>(items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let j = madsim::rand::thread_rng().gen_range(0..=i);
+        items.swap(i, j);
+    }
+}
+
+/// Resolves `r` among `candidates` (in id order). `Leader` and `Follower` are relative to the
+/// current leader; an explicit id that is not a candidate is an error naming why.
+pub fn resolve(w: &World, r: NodeRef, candidates: &[NodeId]) -> Result<NodeId, String> {
+    if candidates.is_empty() {
+        return Err("no node the fault can act on".into());
+    }
+    match r {
+        NodeRef::Id(id) if candidates.contains(&id) => Ok(id),
+        NodeRef::Id(id) => Err(format!("node {id} is not a target now")),
+        NodeRef::Leader => match w.leader() {
+            Some(l) if candidates.contains(&l) => Ok(l),
+            Some(l) => Err(format!("the leader {l} is not a target now")),
+            None => Err("no leader".into()),
+        },
+        NodeRef::Follower(k) => {
+            let leader = w.leader();
+            let followers: Vec<NodeId> = candidates
+                .iter()
+                .copied()
+                .filter(|n| Some(*n) != leader)
+                .collect();
+            if followers.is_empty() {
+                return Err("no follower".into());
+            }
+            Ok(followers[k as usize % followers.len()])
+        }
+        NodeRef::Random => Ok(candidates[index(candidates.len())]),
+    }
+}

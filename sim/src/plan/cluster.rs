@@ -1,0 +1,135 @@
+//! `ClusterPlan`: the shape of the simulated cluster a plan runs on — node and voter counts,
+//! the log store, Raft timing, RPC and client timeouts, and the network's base latency and
+//! loss. Plain data; `run` turns it into the world's config.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::PlanError;
+
+/// The most nodes a plan may boot (the world's limit).
+pub const MAX_NODES: usize = 9;
+
+/// Which Raft log store every node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogStoreKind {
+    /// In memory: a killed node forgets its log and vote, so plans with kills must not use it.
+    Memory,
+    /// Framed, checksummed files on the node's simulated disk; survives power failure.
+    Durable,
+}
+
+/// Raft timing and compaction, in milliseconds / entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftPlan {
+    pub heartbeat_ms: u64,
+    pub election_min_ms: u64,
+    pub election_max_ms: u64,
+    /// Build a snapshot automatically after this many entries; `None`: only on request.
+    pub snapshot_every: Option<u64>,
+    /// Entries kept behind the last snapshot before purging.
+    pub keep_after_snapshot: u64,
+}
+
+impl Default for RaftPlan {
+    fn default() -> Self {
+        RaftPlan {
+            heartbeat_ms: 50,
+            election_min_ms: 150,
+            election_max_ms: 300,
+            snapshot_every: None,
+            keep_after_snapshot: 1000,
+        }
+    }
+}
+
+/// The simulated cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterPlan {
+    /// Nodes booted, ids `1..=nodes`.
+    pub nodes: usize,
+    /// The initial group, ids `1..=voters`; the others boot as spares `AddVoter` can use.
+    pub voters: usize,
+    pub log_store: LogStoreKind,
+    pub raft: RaftPlan,
+    pub rpc_timeout_ms: u64,
+    /// Bound on every client call (the workload's op timeout is the same bound).
+    pub client_timeout_ms: u64,
+    /// One-way message latency, drawn per message from `[latency_min_ms, latency_max_ms)`.
+    pub latency_min_ms: u64,
+    pub latency_max_ms: u64,
+    /// Base probability that a message is lost.
+    pub loss: f64,
+}
+
+impl Default for ClusterPlan {
+    fn default() -> Self {
+        ClusterPlan {
+            nodes: 3,
+            voters: 3,
+            log_store: LogStoreKind::Durable,
+            raft: RaftPlan::default(),
+            rpc_timeout_ms: 500,
+            client_timeout_ms: 1000,
+            latency_min_ms: 1,
+            latency_max_ms: 5,
+            loss: 0.0,
+        }
+    }
+}
+
+impl ClusterPlan {
+    pub(crate) fn validate(&self) -> Result<(), PlanError> {
+        let bad = |field: &str, reason: String| Err(PlanError::invalid(field, reason));
+        if self.nodes == 0 || self.nodes > MAX_NODES {
+            return bad(
+                "cluster.nodes",
+                format!("must be 1..={MAX_NODES}, got {}", self.nodes),
+            );
+        }
+        if self.voters == 0 || self.voters > self.nodes {
+            return bad(
+                "cluster.voters",
+                format!("must be 1..={} (nodes), got {}", self.nodes, self.voters),
+            );
+        }
+        let r = &self.raft;
+        if r.heartbeat_ms == 0 {
+            return bad("cluster.raft.heartbeat_ms", "must be positive".into());
+        }
+        if r.election_min_ms <= r.heartbeat_ms || r.election_max_ms <= r.election_min_ms {
+            return bad(
+                "cluster.raft",
+                format!(
+                    "need heartbeat_ms < election_min_ms < election_max_ms, got {} / {} / {}",
+                    r.heartbeat_ms, r.election_min_ms, r.election_max_ms
+                ),
+            );
+        }
+        if r.snapshot_every == Some(0) {
+            return bad("cluster.raft.snapshot_every", "must be positive".into());
+        }
+        if self.rpc_timeout_ms == 0 {
+            return bad("cluster.rpc_timeout_ms", "must be positive".into());
+        }
+        if self.client_timeout_ms == 0 {
+            return bad("cluster.client_timeout_ms", "must be positive".into());
+        }
+        if self.latency_max_ms <= self.latency_min_ms {
+            return bad(
+                "cluster.latency_max_ms",
+                format!(
+                    "must exceed latency_min_ms ({}), got {}",
+                    self.latency_min_ms, self.latency_max_ms
+                ),
+            );
+        }
+        if !(0.0..0.5).contains(&self.loss) {
+            return bad(
+                "cluster.loss",
+                format!("must be in [0, 0.5), got {}", self.loss),
+            );
+        }
+        Ok(())
+    }
+}

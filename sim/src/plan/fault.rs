@@ -1,0 +1,221 @@
+//! The fault vocabulary of a plan: `Fault` (one nemesis action, grouped by family the way
+//! `nemesis/` has one file per family), `NodeRef` (which node, resolved at run time from the
+//! seed) and `ScheduledFault` (a fault and when it fires).
+
+use serde::{Deserialize, Serialize};
+
+use super::error::PlanError;
+
+/// A node a fault targets. Anything but `Id` is resolved when the fault fires, from the
+/// cluster's state at that moment and the seeded RNG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeRef {
+    Id(u64),
+    /// The current leader (the fault is skipped if there is none).
+    Leader,
+    /// The k-th follower (live voters other than the leader, in id order), mod their count.
+    Follower(u32),
+    /// A node chosen by the seed among the candidates the fault can act on.
+    Random,
+}
+
+/// What a disk fault does while it is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskFaultKind {
+    EioWrite,
+    EioSync,
+    EioRead,
+    ReadCorruption,
+    /// The disk is full: every write that grows it fails with ENOSPC (the probability is not
+    /// used: a full disk stays full until healed).
+    Enospc,
+}
+
+/// A disk fault and how often it fires per operation of its class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DiskFault {
+    pub kind: DiskFaultKind,
+    pub probability: f64,
+}
+
+/// One nemesis action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Fault {
+    // ---- partition.rs ----
+    /// Exactly these server groups; servers named nowhere are alone.
+    Partition {
+        groups: Vec<Vec<u64>>,
+    },
+    /// Two random non-empty groups of random sizes.
+    RandomHalves,
+    /// Cut the current leader off from every other server.
+    IsolateLeader,
+    /// A random majority and the minority.
+    MajorityMinority,
+    /// Two halves that only one bridge node can talk to both of.
+    Bridge,
+    /// Cut one direction of one server link.
+    OneWay {
+        from: NodeRef,
+        to: NodeRef,
+    },
+    /// Restore every link (and stop flaky links).
+    Heal,
+    // ---- link.rs ----
+    /// Every message is lost with this probability (madsim's TCP turns it into delay).
+    LinkLoss {
+        rate: f64,
+    },
+    /// Every message's latency is drawn from `[min_ms, max_ms)`.
+    LatencySpike {
+        min_ms: u64,
+        max_ms: u64,
+    },
+    /// Back to the plan's base latency and loss.
+    NetCalm,
+    // ---- crash.rs ----
+    /// Power failure: unsynced writes lost, the last one torn if `torn`.
+    Kill {
+        node: NodeRef,
+        torn: bool,
+    },
+    /// Start a killed node on its surviving disk.
+    Restart {
+        node: NodeRef,
+    },
+    // ---- disk.rs ----
+    Disk {
+        node: NodeRef,
+        fault: DiskFault,
+    },
+    DiskHeal {
+        node: NodeRef,
+    },
+    // ---- admin.rs ----
+    Snapshot {
+        node: NodeRef,
+    },
+    /// Build a snapshot, then purge the log up to it.
+    Purge {
+        node: NodeRef,
+    },
+    /// openraft 0.9 has no leader-transfer API: a random follower starts an election at once,
+    /// which is the closest real operation (it wins if its log is up to date).
+    TransferLeader,
+    /// Add a spare (or a freshly booted) node as a voter.
+    AddVoter,
+    /// Remove a voter from the group; a removed node is then powered off for good.
+    RemoveVoter {
+        node: NodeRef,
+    },
+}
+
+impl Fault {
+    /// The fault's kebab-case name, as plans and traces spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Partition { .. } => "partition",
+            Fault::RandomHalves => "random-halves",
+            Fault::IsolateLeader => "isolate-leader",
+            Fault::MajorityMinority => "majority-minority",
+            Fault::Bridge => "bridge",
+            Fault::OneWay { .. } => "one-way",
+            Fault::Heal => "heal",
+            Fault::LinkLoss { .. } => "link-loss",
+            Fault::LatencySpike { .. } => "latency-spike",
+            Fault::NetCalm => "net-calm",
+            Fault::Kill { .. } => "kill",
+            Fault::Restart { .. } => "restart",
+            Fault::Disk { .. } => "disk",
+            Fault::DiskHeal { .. } => "disk-heal",
+            Fault::Snapshot { .. } => "snapshot",
+            Fault::Purge { .. } => "purge",
+            Fault::TransferLeader => "transfer-leader",
+            Fault::AddVoter => "add-voter",
+            Fault::RemoveVoter { .. } => "remove-voter",
+        }
+    }
+
+    /// Whether the fault can lose a node's unsynced state (so needs a durable log store).
+    pub fn crashes(&self) -> bool {
+        matches!(self, Fault::Kill { .. } | Fault::RemoveVoter { .. })
+    }
+
+    pub(crate) fn validate(&self, field: &str) -> Result<(), PlanError> {
+        let bad = |reason: String| Err(PlanError::invalid(field, reason));
+        let check_ref = |r: &NodeRef| match r {
+            NodeRef::Id(0) => Err(PlanError::invalid(field, "node ids start at 1")),
+            _ => Ok(()),
+        };
+        match self {
+            Fault::Partition { groups } => {
+                let mut seen = std::collections::BTreeSet::new();
+                for id in groups.iter().flatten() {
+                    if *id == 0 {
+                        return bad("node ids start at 1".into());
+                    }
+                    if !seen.insert(*id) {
+                        return bad(format!("node {id} is in two groups"));
+                    }
+                }
+                Ok(())
+            }
+            Fault::OneWay { from, to } => {
+                check_ref(from)?;
+                check_ref(to)?;
+                if from == to && matches!(from, NodeRef::Id(_) | NodeRef::Leader) {
+                    return bad("from and to name the same node".into());
+                }
+                Ok(())
+            }
+            Fault::LinkLoss { rate } => {
+                if !(0.0..0.5).contains(rate) {
+                    return bad(format!("rate must be in [0, 0.5), got {rate}"));
+                }
+                Ok(())
+            }
+            Fault::LatencySpike { min_ms, max_ms } => {
+                if max_ms <= min_ms || *max_ms > 10_000 {
+                    return bad(format!(
+                        "need min_ms < max_ms <= 10000, got {min_ms}..{max_ms}"
+                    ));
+                }
+                Ok(())
+            }
+            Fault::Disk { node, fault } => {
+                check_ref(node)?;
+                if !(0.0..=1.0).contains(&fault.probability) {
+                    return bad(format!(
+                        "probability must be in [0, 1], got {}",
+                        fault.probability
+                    ));
+                }
+                Ok(())
+            }
+            Fault::Kill { node, .. }
+            | Fault::Restart { node }
+            | Fault::DiskHeal { node }
+            | Fault::Snapshot { node }
+            | Fault::Purge { node }
+            | Fault::RemoveVoter { node } => check_ref(node),
+            Fault::RandomHalves
+            | Fault::IsolateLeader
+            | Fault::MajorityMinority
+            | Fault::Bridge
+            | Fault::Heal
+            | Fault::NetCalm
+            | Fault::TransferLeader
+            | Fault::AddVoter => Ok(()),
+        }
+    }
+}
+
+/// A fault and when it fires: simulated ms after the workload starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduledFault {
+    pub at_ms: u64,
+    pub fault: Fault,
+}

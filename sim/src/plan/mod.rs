@@ -1,0 +1,146 @@
+//! Plans: everything one run does, as plain, serialisable data. A scenario expands a seed into
+//! a `Plan`; a plan can also be written by hand or produced by shrinking, and replays exactly
+//! like its seed (the seed still drives every random choice the plan leaves open, such as
+//! which node `NodeRef::Random` names).
+//!
+//! Files: `cluster` (the simulated cluster), `workload` (the clients), `fault` (the fault
+//! vocabulary and schedule), `liveness` (the quiet phase at the end), `error` (typed errors).
+//! `Plan::from_json` + `Plan::validate` accept any text without panicking.
+
+mod cluster;
+mod error;
+mod fault;
+mod liveness;
+mod workload;
+
+use serde::{Deserialize, Serialize};
+
+pub use cluster::{ClusterPlan, LogStoreKind, MAX_NODES, RaftPlan};
+pub use error::PlanError;
+pub use fault::{DiskFault, DiskFaultKind, Fault, NodeRef, ScheduledFault};
+pub use liveness::LivenessPlan;
+pub use workload::{MAX_CLIENTS, OpMix, WorkloadPlan};
+
+/// The most faults one plan may schedule.
+pub const MAX_FAULTS: usize = 10_000;
+
+/// Everything one run does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// The scenario's catalog name (free text for a hand-written plan).
+    pub scenario: String,
+    /// The seed of the run's simulated runtime.
+    pub seed: u64,
+    pub cluster: ClusterPlan,
+    pub workload: WorkloadPlan,
+    /// In time order.
+    pub faults: Vec<ScheduledFault>,
+    pub liveness: LivenessPlan,
+}
+
+impl Plan {
+    /// A healthy plan: default cluster and workload, no faults.
+    pub fn new(scenario: impl Into<String>, seed: u64) -> Plan {
+        Plan {
+            scenario: scenario.into(),
+            seed,
+            cluster: ClusterPlan::default(),
+            workload: WorkloadPlan::default(),
+            faults: Vec::new(),
+            liveness: LivenessPlan::default(),
+        }
+    }
+
+    /// Pretty JSON (what `plan.json` holds).
+    pub fn to_json(&self) -> String {
+        // A plan holds no maps and no non-finite floats after validation; serialising it cannot
+        // fail, and a plan that somehow does still prints something readable.
+        serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"unserialisable_plan\": \"{e}\"}}"))
+    }
+
+    /// Reads and validates a plan.
+    pub fn from_json(text: &str) -> Result<Plan, PlanError> {
+        let plan: Plan = serde_json::from_str(text)?;
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// Rejects plans no run can carry out, naming the field.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        if self.scenario.is_empty() || self.scenario.len() > 200 {
+            return Err(PlanError::invalid(
+                "scenario",
+                "must be a non-empty name of at most 200 bytes",
+            ));
+        }
+        if self
+            .scenario
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+            || self.scenario == "."
+            || self.scenario == ".."
+        {
+            // The name becomes a directory of the report.
+            return Err(PlanError::invalid(
+                "scenario",
+                format!("{:?} cannot name a report directory", self.scenario),
+            ));
+        }
+        self.cluster.validate()?;
+        self.workload.validate()?;
+        self.liveness.validate()?;
+        if self.faults.len() > MAX_FAULTS {
+            return Err(PlanError::invalid(
+                "faults",
+                format!("at most {MAX_FAULTS} faults, got {}", self.faults.len()),
+            ));
+        }
+        let mut last = 0;
+        for (i, f) in self.faults.iter().enumerate() {
+            let field = format!("faults[{i}]");
+            if f.at_ms < last {
+                return Err(PlanError::invalid(
+                    field,
+                    format!("at_ms {} is before the previous fault's {last}", f.at_ms),
+                ));
+            }
+            last = f.at_ms;
+            if f.at_ms > 3_600_000 {
+                return Err(PlanError::invalid(field, "at_ms beyond one simulated hour"));
+            }
+            f.fault.validate(&field)?;
+            if f.fault.crashes() && self.cluster.log_store == LogStoreKind::Memory {
+                return Err(PlanError::invalid(
+                    field,
+                    format!(
+                        "{} needs the durable log store: an in-memory log forgets the vote",
+                        f.fault.name()
+                    ),
+                ));
+            }
+            if let Fault::Partition { groups } = &f.fault
+                && let Some(id) = groups.iter().flatten().find(|id| **id > 250)
+            {
+                return Err(PlanError::invalid(field, format!("no node {id} can exist")));
+            }
+        }
+        if self.workload.duration_ms > 3_600_000 || self.liveness.heal_at_ms > 3_600_000 {
+            return Err(PlanError::invalid(
+                "workload.duration_ms",
+                "runs are limited to one simulated hour",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Simulated ms from the workload start at which the heal happens at the earliest.
+    pub fn heal_at_ms(&self) -> u64 {
+        let last_fault = self.faults.last().map_or(0, |f| f.at_ms);
+        self.liveness
+            .heal_at_ms
+            .max(self.workload.duration_ms)
+            .max(last_fault)
+    }
+}

@@ -1,0 +1,117 @@
+//! Runs every checker on what a run recorded and observed: linearizability (register model,
+//! per key, bounded by a step budget so the answer never depends on the machine's speed —
+//! `unknown` is a note in the stats, not a violation), durability, convergence, the Raft
+//! invariants and liveness. A checker that refuses its input is a harness defect; it is
+//! reported as a violation of that checker's property so it cannot pass silently.
+
+use crate::check::convergence::check_convergence;
+use crate::check::durability::check_durability;
+use crate::check::liveness::{LivenessObservation, check_liveness};
+use crate::check::models::Register;
+use crate::check::raft::{RaftObservations, check_raft};
+use crate::check::violation::{Property, Violation};
+use crate::check::{Budget, CheckOptions, PartitionVerdict, Verdict as LinVerdict, check};
+use crate::history::History;
+
+use super::simulate::Simulated;
+
+/// Model steps per key before the linearizability search gives up (`unknown`).
+pub const LINEARIZABILITY_STEPS: u64 = 5_000_000;
+
+/// Memo-table bytes per key before the search gives up.
+pub const LINEARIZABILITY_MEMO_BYTES: usize = 256 << 20;
+
+/// What the checks found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub violations: Vec<Violation>,
+    /// `ok`, `illegal`, `unknown` or `error`.
+    pub linearizability: String,
+    pub steps: u64,
+    pub notes: Vec<String>,
+}
+
+fn refused(property: Property, checker: &str, e: impl std::fmt::Display) -> Violation {
+    Violation::new(
+        property,
+        format!("the {checker} checker refused the run's data (a harness defect): {e}"),
+    )
+}
+
+/// Runs every checker.
+pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
+    let mut out = Checked::default();
+    let options = CheckOptions::every_partition()
+        .with_budget(
+            Budget::unlimited()
+                .with_steps(LINEARIZABILITY_STEPS)
+                .with_memo_bytes(LINEARIZABILITY_MEMO_BYTES),
+        )
+        // One thread: campaigns run many seeds at once already.
+        .with_threads(1);
+    match check(&Register, history, &options) {
+        Ok(report) => {
+            out.steps = report.stats().steps;
+            out.linearizability = match report.verdict {
+                LinVerdict::Ok => "ok",
+                LinVerdict::Illegal => "illegal",
+                LinVerdict::Unknown => "unknown",
+            }
+            .to_string();
+            for p in &report.partitions {
+                if let PartitionVerdict::Unknown { exhausted } = &p.verdict {
+                    out.notes.push(format!(
+                        "linearizability of key {} unknown ({} ops): budget {:?} ran out",
+                        p.key, p.ops, exhausted
+                    ));
+                }
+            }
+            out.violations
+                .extend(Violation::from_linearizability(&report));
+        }
+        Err(e) => {
+            out.linearizability = "error".to_string();
+            out.violations
+                .push(refused(Property::Linearizability, "linearizability", e));
+        }
+    }
+    match check_durability(history, &sim.observations) {
+        Ok(v) => out.violations.extend(v),
+        Err(e) => out
+            .violations
+            .push(refused(Property::Durability, "durability", e)),
+    }
+    match check_convergence(&sim.observations) {
+        Ok(v) => out.violations.extend(v),
+        Err(e) => out
+            .violations
+            .push(refused(Property::Convergence, "convergence", e)),
+    }
+    out.violations.extend(check_raft(&RaftObservations {
+        samples: sim.samples.clone(),
+        restarts: sim.restarts.clone(),
+        committed: sim.committed.clone(),
+    }));
+    if sim.live.is_empty() {
+        out.violations.push(Violation::new(
+            Property::Liveness,
+            "no voter was running at the end of the liveness phase",
+        ));
+    } else {
+        let observation = LivenessObservation {
+            healed_at: sim.healed_at,
+            deadline: sim.deadline,
+            live: sim.live.clone(),
+            samples: sim.samples.clone(),
+            final_observations: sim.observations.clone(),
+            probes: sim.probes.clone(),
+        };
+        match check_liveness(&observation, history) {
+            Ok(v) => out.violations.extend(v),
+            Err(e) => out
+                .violations
+                .push(refused(Property::Liveness, "liveness", e)),
+        }
+    }
+    out
+}

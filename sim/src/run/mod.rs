@@ -1,0 +1,216 @@
+//! One run of a plan, top to bottom: `run_plan` boots the world for `plan.seed` on a fresh OS
+//! thread in a fresh madsim runtime (`world::runner`), runs the workload, the fault schedule
+//! and the metrics sampler concurrently, then the liveness phase, and then — back outside the
+//! simulation — every checker. A panic anywhere in the simulation becomes a `Panic` violation
+//! naming the seed (a hung run that hits its simulated time limit, a `Liveness` one), with the
+//! history and trace recorded up to that point.
+//!
+//! Files: `simulate` (inside the runtime), `observe` (probes → checker vocabulary), `checks`
+//! (every checker), `report` (the report directory).
+
+pub mod checks;
+pub mod observe;
+pub mod report;
+pub mod simulate;
+
+use serde::{Deserialize, Serialize};
+
+pub use report::write_report;
+
+use crate::check::violation::{Property, Violation};
+use crate::history::{History, Outcome};
+use crate::plan::Plan;
+use crate::workload::{CallCounts, HistoryEvent};
+use crate::world::{RunSpec, run_seed};
+use simulate::{Simulated, Sink, simulate, world_config};
+
+/// Everything one run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    pub plan: Plan,
+    pub verdict: Verdict,
+    /// Invoke / ok / fail / info events of register operations (`history.jsonl`).
+    pub history: Vec<HistoryEvent>,
+    /// `trace.log` lines: `<simulated ms> <event as JSON>`.
+    pub trace: Vec<String>,
+}
+
+/// An operation a violation names, as `verdict.json` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvolvedOp {
+    pub index: usize,
+    pub process: u64,
+    pub call: String,
+    /// Simulated ns.
+    pub invoke: u64,
+    /// `ok <result> at <ns>`, `fail at <ns>`, `info at <ns>` or `info (never completed)`.
+    pub outcome: String,
+}
+
+/// The run's answer (`verdict.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub scenario: String,
+    pub seed: u64,
+    pub ok: bool,
+    pub violations: Vec<Violation>,
+    /// The trace's FNV-1a fingerprint, 16 hex digits.
+    pub trace_hash: String,
+    pub stats: RunStats,
+    /// The operations the violations name, in index order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub involved: Vec<InvolvedOp>,
+}
+
+impl Verdict {
+    /// The names of the violated properties, deduplicated, in property order.
+    pub fn properties(&self) -> Vec<Property> {
+        let mut p: Vec<Property> = self.violations.iter().map(|v| v.property).collect();
+        p.sort();
+        p.dedup();
+        p
+    }
+}
+
+/// What a run did. Only simulated quantities: the same seed gives the same stats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStats {
+    /// Simulated ms at the end of the run (boot included).
+    pub sim_ms: u64,
+    /// Register operations (the history), by outcome.
+    pub ops: u64,
+    pub ops_ok: u64,
+    pub ops_fail: u64,
+    pub ops_info: u64,
+    pub searches: CallCounts,
+    pub creates: CallCounts,
+    pub faults_applied: u64,
+    pub faults_skipped: u64,
+    pub restarts: u64,
+    /// Distinct (term, leader) pairs the samples saw.
+    pub leaders_seen: u64,
+    pub max_term: u64,
+    pub samples: u64,
+    /// `ok`, `illegal`, `unknown`, `error`, or `not-run` (the run aborted first).
+    pub linearizability: String,
+    pub linearizability_steps: u64,
+    /// Non-failing remarks: keys whose linearizability is unknown, and similar.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Runs `plan` and checks it. Never panics on account of the plan or the system under test;
+/// an invalid plan is reported as a violation (callers should `validate` first).
+pub fn run_plan(plan: &Plan) -> RunResult {
+    let sink = Sink::default();
+    let result = match plan.validate() {
+        Err(e) => Err(format!("invalid plan: {e}")),
+        Ok(()) => {
+            let spec = RunSpec::from(&world_config(plan));
+            let (p, s) = (plan.clone(), sink.clone());
+            run_seed(plan.seed, &spec, move || simulate(p, s)).map_err(|f| f.to_string())
+        }
+    };
+    let trace = sink.trace.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let events = sink.recorder.events();
+    let history = sink.recorder.history();
+    let (sim, panic) = match result {
+        Ok(sim) => (sim, None),
+        Err(message) => (Simulated::default(), Some(message)),
+    };
+    let mut stats = RunStats {
+        linearizability: "not-run".to_string(),
+        ..RunStats::default()
+    };
+    let mut violations = Vec::new();
+    if let Some(message) = panic {
+        // The runtime's time limit is a hang, not a crash.
+        let property = if message.contains("time limit") {
+            Property::Liveness
+        } else {
+            Property::Panic
+        };
+        violations.push(Violation::new(property, message));
+    } else if let Some(why) = &sim.aborted {
+        violations.push(Violation::new(Property::Liveness, why.clone()));
+    } else {
+        let checked = checks::run_checks(&history, &sim);
+        violations = checked.violations;
+        stats.linearizability = checked.linearizability;
+        stats.linearizability_steps = checked.steps;
+        stats.notes = checked.notes;
+    }
+    fill_stats(&mut stats, &history, &sim);
+    let involved = involved(&history, &violations);
+    let (trace_hash, trace_lines) = match &trace {
+        Some(t) => (t.hash().to_string(), report::trace_lines(t)),
+        None => ("0000000000000000".to_string(), Vec::new()),
+    };
+    RunResult {
+        plan: plan.clone(),
+        verdict: Verdict {
+            scenario: plan.scenario.clone(),
+            seed: plan.seed,
+            ok: violations.is_empty(),
+            violations,
+            trace_hash,
+            stats,
+            involved,
+        },
+        history: events,
+        trace: trace_lines,
+    }
+}
+
+fn fill_stats(stats: &mut RunStats, history: &History, sim: &Simulated) {
+    stats.sim_ms = sim.end / 1_000_000;
+    stats.ops = history.len() as u64;
+    for op in &history.ops {
+        match op.outcome {
+            Outcome::Ok { .. } => stats.ops_ok += 1,
+            Outcome::Fail { .. } => stats.ops_fail += 1,
+            Outcome::Info { .. } => stats.ops_info += 1,
+        }
+    }
+    stats.searches = sim.workload.searches;
+    stats.creates = sim.workload.creates;
+    stats.faults_applied = sim.nemesis.applied;
+    stats.faults_skipped = sim.nemesis.skipped;
+    stats.restarts = sim.restarts.len() as u64;
+    let mut leaders: Vec<(u64, u64)> = sim
+        .samples
+        .iter()
+        .filter(|s| s.role == crate::check::observation::Role::Leader)
+        .map(|s| (s.term, s.node))
+        .collect();
+    leaders.sort_unstable();
+    leaders.dedup();
+    stats.leaders_seen = leaders.len() as u64;
+    stats.max_term = sim.samples.iter().map(|s| s.term).max().unwrap_or(0);
+    stats.samples = sim.samples.len() as u64;
+}
+
+fn involved(history: &History, violations: &[Violation]) -> Vec<InvolvedOp> {
+    let mut indices: Vec<usize> = violations.iter().flat_map(|v| v.ops.clone()).collect();
+    indices.sort_unstable();
+    indices.dedup();
+    indices
+        .into_iter()
+        .filter_map(|i| {
+            let op = history.ops.get(i)?;
+            let outcome = match &op.outcome {
+                Outcome::Ok { complete, ret } => format!("ok {ret} at {complete}"),
+                Outcome::Fail { complete } => format!("fail at {complete}"),
+                Outcome::Info { complete: Some(c) } => format!("info at {c}"),
+                Outcome::Info { complete: None } => "info (never completed)".to_string(),
+            };
+            Some(InvolvedOp {
+                index: i,
+                process: op.process,
+                call: op.call.to_string(),
+                invoke: op.invoke,
+                outcome,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,205 @@
+//! The part of a run that happens inside the simulated runtime: boot the world, create the
+//! register collection, run the workload, the fault schedule and the metrics sampler
+//! concurrently, then the liveness phase (heal everything, wait for one leader and convergence,
+//! probe writes and reads), and take the replicas' final states.
+//!
+//! Time base: fault times and the heal time are simulated ms after the workload starts, which
+//! is right after the world booted.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::observe::{Samples, flatten};
+use crate::check::observation::{CommittedEntry, MetricsSample, NodeObservation};
+use crate::history::{ProcessId, Time};
+use crate::nemesis::{Nemesis, NemesisCounts, resolve};
+use crate::plan::{LogStoreKind, Plan};
+use crate::workload::{self, Recorder, WorkloadStats};
+use crate::world::{LogStore, NodeId, RaftTiming, Trace, World, WorldConfig};
+
+/// How often the sampler reads every node's metrics (simulated time).
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+
+/// How often the liveness phase polls for convergence.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Handles the run keeps outside the simulated thread, so a run that panics still reports its
+/// history and trace.
+#[derive(Clone, Default)]
+pub struct Sink {
+    pub recorder: Recorder,
+    pub trace: Arc<Mutex<Option<Trace>>>,
+}
+
+/// What the simulation hands to the checkers.
+#[derive(Debug, Default)]
+pub struct Simulated {
+    /// Why the run could not get to the checks (boot or setup failed), if it could not.
+    pub aborted: Option<String>,
+    pub samples: Vec<MetricsSample>,
+    pub committed: Vec<CommittedEntry>,
+    pub restarts: Vec<(NodeId, Time)>,
+    pub healed_at: Time,
+    pub deadline: Time,
+    /// Voters running during the liveness phase.
+    pub live: Vec<NodeId>,
+    pub observations: Vec<NodeObservation>,
+    pub probes: Vec<usize>,
+    pub workload: WorkloadStats,
+    pub nemesis: NemesisCounts,
+    pub end: Time,
+}
+
+/// The world config a plan describes. `time_limit` bounds the whole run generously: passing
+/// it means the run hung, which the runner reports.
+pub fn world_config(plan: &Plan) -> WorldConfig {
+    let c = &plan.cluster;
+    let budget_ms = plan.heal_at_ms() + plan.liveness.deadline_ms + 120_000;
+    WorldConfig {
+        nodes: c.nodes,
+        voters: c.voters,
+        log_store: match c.log_store {
+            LogStoreKind::Memory => LogStore::Memory,
+            LogStoreKind::Durable => LogStore::Durable,
+        },
+        raft: RaftTiming {
+            heartbeat_ms: c.raft.heartbeat_ms,
+            election_min_ms: c.raft.election_min_ms,
+            election_max_ms: c.raft.election_max_ms,
+            snapshot_every: c.raft.snapshot_every,
+            keep_after_snapshot: c.raft.keep_after_snapshot,
+        },
+        rpc_timeout: Duration::from_millis(c.rpc_timeout_ms),
+        client_timeout: Duration::from_millis(c.client_timeout_ms),
+        net: crate::nemesis::net_base(c),
+        boot_timeout: Duration::from_secs(10),
+        time_limit: Duration::from_millis(budget_ms),
+    }
+}
+
+fn ns(d: Duration) -> Time {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Runs `plan` inside the current madsim runtime.
+pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
+    let mut out = Simulated::default();
+    let world = match World::new(plan.seed, world_config(&plan)).await {
+        Ok(w) => Rc::new(w),
+        Err(e) => {
+            out.aborted = Some(format!("the world did not boot: {e}"));
+            return out;
+        }
+    };
+    *sink.trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(world.trace().clone());
+    let recorder = sink.recorder;
+    let samples = Rc::new(RefCell::new(Samples::default()));
+    let stop = Rc::new(Cell::new(false));
+    let sampler = {
+        let (world, samples, stop) = (world.clone(), samples.clone(), stop.clone());
+        madsim::task::spawn_local(async move {
+            while !stop.get() {
+                samples.borrow_mut().sample(&world, ns(world.now()));
+                world.sleep(SAMPLE_EVERY).await;
+            }
+        })
+    };
+
+    let setup = match world.client() {
+        Ok(c) => workload::setup(&world, &c).await,
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = setup {
+        out.aborted = Some(format!("setup failed: {e}"));
+        stop.set(true);
+        let _ = sampler.await;
+        return out;
+    }
+
+    let start = world.now();
+    let nemesis = Nemesis::new(world.clone(), &plan.cluster);
+    let end = start + Duration::from_millis(plan.workload.duration_ms);
+    let (stats, ()) = tokio::join!(
+        workload::run(world.clone(), &plan.workload, end, &recorder),
+        nemesis.run(&plan.faults, start),
+    );
+    match stats {
+        Ok(s) => out.workload = s,
+        Err(e) => world.note(format!("workload could not start every client: {e}")),
+    }
+
+    // ---- liveness phase ----
+    let heal_due = start + Duration::from_millis(plan.heal_at_ms());
+    if heal_due > world.now() {
+        world.sleep(heal_due - world.now()).await;
+    }
+    world.note("liveness: healing every fault");
+    nemesis.heal_all().await;
+    let healed_at = world.now();
+    let deadline = healed_at + Duration::from_millis(plan.liveness.deadline_ms);
+    wait_converged(&world, deadline).await;
+    let probe_client = world.client();
+    let process = ProcessId::from(plan.workload.clients) + 1;
+    match probe_client {
+        Ok(client) => {
+            for n in 0..u64::from(plan.liveness.probe_writes) {
+                let id = n % plan.workload.keys;
+                out.probes
+                    .push(workload::probe_write(&client, &recorder, process, id, n).await);
+            }
+            for n in 0..u64::from(plan.liveness.probe_reads) {
+                let id = n % plan.workload.keys;
+                out.probes
+                    .push(workload::probe_read(&client, &recorder, process, id).await);
+            }
+        }
+        Err(e) => world.note(format!("liveness: no probe client: {e}")),
+    }
+    // Let the probes reach every replica before taking the final states.
+    wait_converged(&world, deadline.max(world.now() + Duration::from_secs(1))).await;
+    stop.set(true);
+    let _ = sampler.await;
+
+    // Every final state at one instant: no await between the reads.
+    let live = resolve::live_members(&world);
+    out.observations = live
+        .iter()
+        .filter_map(|n| world.engine_state(*n).ok().map(|s| flatten(*n, &s)))
+        .collect();
+    out.live = live;
+    out.healed_at = ns(healed_at);
+    out.deadline = ns(deadline);
+    out.restarts = nemesis.restarts();
+    out.nemesis = nemesis.counts();
+    let samples = std::mem::take(&mut *samples.borrow_mut());
+    out.samples = samples.samples;
+    out.committed = samples.committed;
+    out.end = ns(world.now());
+    world.note("run finished");
+    out
+}
+
+/// Whether there is a leader and every live voter has applied everything in its log.
+fn converged(w: &World) -> bool {
+    let Some(leader) = w.leader() else {
+        return false;
+    };
+    let Some(target) = w.metrics(leader).ok().and_then(|m| m.last_log_index) else {
+        return false;
+    };
+    let live = resolve::live_members(w);
+    !live.is_empty()
+        && live.iter().all(|n| {
+            w.metrics(*n)
+                .is_ok_and(|m| m.last_applied.map(|l| l.index) == Some(target))
+        })
+}
+
+/// Polls until `converged` or `deadline`.
+async fn wait_converged(w: &World, deadline: Duration) {
+    while !converged(w) && w.now() < deadline {
+        w.sleep(POLL).await;
+    }
+}

@@ -1,0 +1,134 @@
+//! One workload client: a loop on its own simulated machine that picks operations from the
+//! plan's mix with the seeded RNG, issues them through the network (the consensus client
+//! follows "not the leader" redirects and bounds each call by the client timeout), records
+//! each register operation in the history, and thinks between operations.
+//!
+//! Outcomes map to the history as the consensus client reports them: `Definite` → `fail`,
+//! `Indeterminate` (a timeout, a connection lost after sending) → `info`, never `fail`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use faultline_consensus::ClientError;
+use madsim::rand::Rng;
+
+use super::WorkloadStats;
+use super::ops::{self, COLLECTION};
+use super::recorder::{EventKind, Recorder};
+use crate::history::{Call, ProcessId, Ret};
+use crate::plan::WorkloadPlan;
+use crate::world::{World, WorldClient};
+
+/// What a client does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pick {
+    Upsert,
+    Delete,
+    Read,
+    Search,
+    Create,
+}
+
+fn pick(plan: &WorkloadPlan) -> Pick {
+    let m = &plan.mix;
+    let mut roll = madsim::rand::thread_rng().gen_range(0..plan.mix.total());
+    for (weight, p) in [
+        (m.upsert, Pick::Upsert),
+        (m.delete, Pick::Delete),
+        (m.read, Pick::Read),
+        (m.search, Pick::Search),
+    ] {
+        let w = u64::from(weight);
+        if roll < w {
+            return p;
+        }
+        roll -= w;
+    }
+    Pick::Create
+}
+
+fn failure(e: ClientError) -> EventKind {
+    match e {
+        ClientError::Definite(error) => EventKind::Fail { error },
+        ClientError::Indeterminate(error) => EventKind::Info { error },
+    }
+}
+
+/// Issues one register write (upsert or delete) and records it; returns its operation index.
+pub(crate) async fn write(
+    client: &WorldClient,
+    recorder: &Recorder,
+    process: ProcessId,
+    req: faultline_consensus::WriteRequest,
+    call: Call,
+) -> usize {
+    let op = recorder.invoke(process, call);
+    let kind = match client.write(req).await {
+        Ok(_) => EventKind::Ok { ret: Ret::Done },
+        Err(e) => failure(e),
+    };
+    recorder.complete(op, process, kind);
+    op
+}
+
+/// Issues one linearizable read of point `id` and records it; returns its operation index.
+pub(crate) async fn read(
+    client: &WorldClient,
+    recorder: &Recorder,
+    process: ProcessId,
+    id: u64,
+) -> usize {
+    let op = recorder.invoke(process, ops::read_call(id));
+    let kind = match client.read(COLLECTION, id).await {
+        Ok(record) => EventKind::Ok {
+            ret: Ret::Read(record.map(|r| ops::value_of(&r.payload.0))),
+        },
+        Err(e) => failure(e),
+    };
+    recorder.complete(op, process, kind);
+    op
+}
+
+/// Runs client `process` until `end` (simulated time since the runtime started).
+pub(crate) async fn run(
+    world: Rc<World>,
+    client: WorldClient,
+    process: ProcessId,
+    plan: WorkloadPlan,
+    end: Duration,
+    recorder: Recorder,
+    stats: Rc<RefCell<WorkloadStats>>,
+) {
+    let mut seq: u64 = 0;
+    while world.now() < end {
+        seq += 1;
+        let id = madsim::rand::thread_rng().gen_range(0..plan.keys);
+        match pick(&plan) {
+            Pick::Upsert => {
+                // Unique per run: the client's process and its own sequence number.
+                let value = format!("c{process}-{seq}");
+                let (req, call) = ops::upsert(id, &value, seq);
+                write(&client, &recorder, process, req, call).await;
+            }
+            Pick::Delete => {
+                let (req, call) = ops::delete(id);
+                write(&client, &recorder, process, req, call).await;
+            }
+            Pick::Read => {
+                read(&client, &recorder, process, id).await;
+            }
+            Pick::Search => {
+                let r = client.search(COLLECTION, ops::search(id)).await;
+                stats.borrow_mut().searches.count(&r);
+            }
+            Pick::Create => {
+                let name = format!("extra-c{process}-{seq}");
+                let r = client.write(ops::create(&name)).await;
+                stats.borrow_mut().creates.count(&r);
+            }
+        }
+        let think = madsim::rand::thread_rng().gen_range(plan.think_min_ms..=plan.think_max_ms);
+        world.sleep(Duration::from_millis(think)).await;
+    }
+}

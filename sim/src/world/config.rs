@@ -1,0 +1,220 @@
+//! `WorldConfig`: the fixed shape of one simulated world — how many nodes boot and how many of
+//! them form the initial group, the Raft timing, the log store kind, the simulated network's
+//! base behaviour and the time bounds of a run.
+//!
+//! A config is plain data (serde), so a scenario's plan can print it and a repro can read it
+//! back. Everything random in a run comes from the seed, never from the config.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::WorldError;
+
+/// The largest world we boot; node ips are `10.0.0.<id>`, so ids must stay well below 255.
+pub const MAX_NODES: usize = 9;
+
+/// Which Raft log store every node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogStore {
+    /// In memory: a killed node forgets its log and vote (only for scenarios without kills).
+    Memory,
+    /// Framed, checksummed log + vote file over the node's `SimVfs`; survives power failure.
+    Durable,
+}
+
+/// openraft timing and compaction policy, in milliseconds / entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftTiming {
+    pub heartbeat_ms: u64,
+    pub election_min_ms: u64,
+    pub election_max_ms: u64,
+    /// Build a snapshot automatically after this many entries; `None`: only on request.
+    pub snapshot_every: Option<u64>,
+    /// Entries kept in the log behind the last snapshot before purging them.
+    pub keep_after_snapshot: u64,
+}
+
+impl Default for RaftTiming {
+    fn default() -> Self {
+        // The production defaults of openraft scaled down: elections resolve within a few
+        // hundred simulated milliseconds, which keeps seeds short.
+        RaftTiming {
+            heartbeat_ms: 50,
+            election_min_ms: 150,
+            election_max_ms: 300,
+            snapshot_every: None,
+            keep_after_snapshot: 1000,
+        }
+    }
+}
+
+impl RaftTiming {
+    /// The openraft config every node of the world gets.
+    pub fn to_openraft(&self) -> Result<openraft::Config, WorldError> {
+        let policy = match self.snapshot_every {
+            Some(n) => openraft::SnapshotPolicy::LogsSinceLast(n),
+            None => openraft::SnapshotPolicy::Never,
+        };
+        let config = openraft::Config {
+            cluster_name: "faultline".to_string(),
+            heartbeat_interval: self.heartbeat_ms,
+            election_timeout_min: self.election_min_ms,
+            election_timeout_max: self.election_max_ms,
+            snapshot_policy: policy,
+            max_in_snapshot_log_to_keep: self.keep_after_snapshot,
+            ..Default::default()
+        };
+        config
+            .validate()
+            .map_err(|e| WorldError::Config(format!("raft timing: {e}")))
+    }
+}
+
+/// The simulated network's behaviour on every link (madsim's `net::Config`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetBase {
+    /// One-way latency of a message, drawn uniformly from this range per message.
+    pub latency: Range<Duration>,
+    /// Probability that a message is lost; madsim's TCP retransmits, so on a stream this shows
+    /// up as extra delay, on connection setup as a refused connection.
+    pub loss: f64,
+}
+
+impl Default for NetBase {
+    fn default() -> Self {
+        NetBase {
+            latency: Duration::from_millis(1)..Duration::from_millis(5),
+            loss: 0.0,
+        }
+    }
+}
+
+/// The whole configuration of one world.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorldConfig {
+    /// Nodes booted by `World::new`, ids `1..=nodes`.
+    pub nodes: usize,
+    /// The initial group: ids `1..=voters`; the others boot empty and can be added later.
+    pub voters: usize,
+    pub log_store: LogStore,
+    pub raft: RaftTiming,
+    /// Bound on every Raft RPC.
+    pub rpc_timeout: Duration,
+    /// Bound on every client call.
+    pub client_timeout: Duration,
+    pub net: NetBase,
+    /// How long `World::new` waits for the initial group to elect a leader.
+    pub boot_timeout: Duration,
+    /// A run that passes this much simulated time panics: a hung seed becomes a finding.
+    pub time_limit: Duration,
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        WorldConfig {
+            nodes: 3,
+            voters: 3,
+            log_store: LogStore::Durable,
+            raft: RaftTiming::default(),
+            rpc_timeout: Duration::from_millis(500),
+            client_timeout: Duration::from_secs(2),
+            net: NetBase::default(),
+            boot_timeout: Duration::from_secs(10),
+            time_limit: Duration::from_secs(600),
+        }
+    }
+}
+
+impl WorldConfig {
+    /// A world of `n` nodes that all start as voters.
+    pub fn with_nodes(n: usize) -> Self {
+        WorldConfig {
+            nodes: n,
+            voters: n,
+            ..Default::default()
+        }
+    }
+
+    /// Rejects configs that cannot describe a world, before anything boots.
+    pub fn validate(&self) -> Result<(), WorldError> {
+        let bad = |msg: String| Err(WorldError::Config(msg));
+        if self.nodes == 0 || self.nodes > MAX_NODES {
+            return bad(format!("nodes must be 1..={MAX_NODES}, got {}", self.nodes));
+        }
+        if self.voters == 0 || self.voters > self.nodes {
+            return bad(format!(
+                "voters must be 1..=nodes ({}), got {}",
+                self.nodes, self.voters
+            ));
+        }
+        if !(0.0..1.0).contains(&self.net.loss) {
+            return bad(format!("net.loss must be in [0, 1), got {}", self.net.loss));
+        }
+        if self.net.latency.is_empty() {
+            return bad(format!("net.latency is empty: {:?}", self.net.latency));
+        }
+        for (name, d) in [
+            ("rpc_timeout", self.rpc_timeout),
+            ("client_timeout", self.client_timeout),
+            ("boot_timeout", self.boot_timeout),
+            ("time_limit", self.time_limit),
+        ] {
+            if d.is_zero() {
+                return bad(format!("{name} must be positive"));
+            }
+        }
+        self.raft.to_openraft().map(|_| ())
+    }
+
+    /// madsim's runtime config for this world's network.
+    pub fn madsim_config(&self) -> madsim::Config {
+        let mut config = madsim::Config::default();
+        config.net.send_latency = self.net.latency.clone();
+        config.net.packet_loss_rate = self.net.loss;
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid() {
+        WorldConfig::default().validate().unwrap();
+        for n in [1, 3, 5, 7] {
+            WorldConfig::with_nodes(n).validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn bad_configs_are_errors() {
+        let cases = [
+            WorldConfig::with_nodes(0),
+            WorldConfig::with_nodes(MAX_NODES + 1),
+            WorldConfig {
+                voters: 4,
+                ..WorldConfig::with_nodes(3)
+            },
+            WorldConfig {
+                net: NetBase {
+                    loss: 1.0,
+                    ..NetBase::default()
+                },
+                ..Default::default()
+            },
+            WorldConfig {
+                raft: RaftTiming {
+                    election_min_ms: 10,
+                    ..RaftTiming::default()
+                },
+                ..Default::default()
+            },
+        ];
+        for c in cases {
+            assert!(matches!(c.validate(), Err(WorldError::Config(_))), "{c:?}");
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! The simulated world: a cluster of real faultline nodes inside one seeded madsim runtime.
+//!
+//! `World` is the API scenarios and tests drive: boot (`new`, `add_node`), faults (`kill`,
+//! `restart`, `partition`, `isolate`, `heal`, `clog`, `set_flaky`, `set_net_base`, and each
+//! node's `disk` for disk faults), admin (`trigger_snapshot`, `purge_log`, `add_voter`,
+//! `remove_voter`), clients (`client`), and read-only probes (`metrics`, `engine_state`,
+//! `leader`, waits). Everything it does is recorded in its `trace`.
+//!
+//! A seed, start to finish (doctests build without `--cfg madsim`, hence `ignore`):
+//!
+//! ```ignore
+//! let config = WorldConfig::with_nodes(3);
+//! let spec = RunSpec::from(&config);
+//! let hash = run_seed(seed, &spec, move || async move {
+//!     let world = World::new(seed, config).await.expect("boots");
+//!     let client = world.client().expect("a client");
+//!     // ... writes, faults, probes ...
+//!     world.trace_hash()
+//! })?; // a panic anywhere in the run is `Err(Finding)`
+//! ```
+//!
+//! One file per simulator authority: `config` (the world's shape), `node_slot` (each node's
+//! lifecycle and disk), `program` (what a node runs), `network` (links), `client` (clients on
+//! their own simulated machines), `trace` (what happened, and its hash), `runner` (one seed on
+//! a fresh thread). Every random choice comes from madsim's seeded RNG.
+
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod network;
+pub mod node_slot;
+pub mod program;
+pub mod runner;
+pub mod trace;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use faultline_consensus::{EngineState, Node};
+use faultline_engine::vfs::SimVfs;
+use madsim::rand::Rng;
+
+pub use client::WorldClient;
+pub use config::{LogStore, NetBase, RaftTiming, WorldConfig};
+pub use error::WorldError;
+pub use network::{Host, Network};
+pub use node_slot::Status;
+pub use runner::{Finding, RunSpec, run_seed, run_seeds, seeds_from_env};
+pub use trace::{Event, Outcome, Trace, TraceHash};
+
+use node_slot::{NodeSlot, server_addr};
+use program::ConsensusProgram;
+
+/// A server's id: the openraft node id.
+pub type NodeId = u64;
+
+/// The openraft metrics of one node.
+pub type Metrics = openraft::RaftMetrics<NodeId, openraft::BasicNode>;
+
+/// The client number the world's own admin client uses (membership changes).
+const ADMIN_CLIENT: u32 = 200;
+
+/// How often waits poll the nodes' metrics, in simulated time.
+const POLL: Duration = Duration::from_millis(10);
+
+/// A seeded cluster of consensus nodes inside the current madsim runtime (see `runner`).
+pub struct World {
+    seed: u64,
+    config: WorldConfig,
+    raft: openraft::Config,
+    trace: Trace,
+    network: Network,
+    slots: Mutex<BTreeMap<NodeId, Arc<NodeSlot<Node>>>>,
+    next_client: AtomicU32,
+    admin: WorldClient,
+}
+
+impl World {
+    /// Boots `config.nodes` nodes, each on its own fresh `SimVfs`, initialises the group of the
+    /// first `config.voters` and waits until it has a leader. Must run inside the madsim runtime
+    /// built from `seed` (`runner::run_seed` does that).
+    pub async fn new(seed: u64, config: WorldConfig) -> Result<World, WorldError> {
+        config.validate()?;
+        let handle = madsim::runtime::Handle::try_current().map_err(|_| WorldError::NoRuntime)?;
+        if handle.seed() != seed {
+            return Err(WorldError::SeedMismatch {
+                given: seed,
+                runtime: handle.seed(),
+            });
+        }
+        let raft = config.raft.to_openraft()?;
+        let trace = Trace::new();
+        let network = Network::new(trace.clone());
+        trace.record(Event::Booted {
+            nodes: config.nodes,
+            voters: config.voters,
+        });
+        let members: BTreeMap<NodeId, SocketAddr> = (1..=config.voters as NodeId)
+            .map(|id| (id, server_addr(id)))
+            .collect();
+        let admin = WorldClient::new(
+            ADMIN_CLIENT,
+            members.clone(),
+            config.client_timeout,
+            trace.clone(),
+        );
+        network.register(Host::Client(ADMIN_CLIENT), admin.sim_id());
+        let world = World {
+            seed,
+            raft,
+            trace,
+            network,
+            slots: Mutex::default(),
+            next_client: AtomicU32::new(1),
+            admin,
+            config,
+        };
+        world
+            .network
+            .set_base(world.config.net.latency.clone(), world.config.net.loss)?;
+        for _ in 0..world.config.nodes {
+            world.add_node().await?;
+        }
+        let first = world.slot(1)?;
+        let node = first.handle()?;
+        let init = members.clone();
+        let joined = first.spawn(async move { node.initialize(init).await })?;
+        match joined.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(WorldError::Node {
+                    node: 1,
+                    reason: format!("initialize: {e}"),
+                });
+            }
+            Err(e) => {
+                return Err(WorldError::Node {
+                    node: 1,
+                    reason: format!("initialize task lost: {e}"),
+                });
+            }
+        }
+        world.wait_for_leader(world.config.boot_timeout).await?;
+        Ok(world)
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn config(&self) -> &WorldConfig {
+        &self.config
+    }
+
+    /// The trace so far (a shared handle: it keeps growing).
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    pub fn trace_hash(&self) -> TraceHash {
+        self.trace.hash()
+    }
+
+    /// The network authority (for faults the shortcuts below do not cover).
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// Simulated time since the runtime started.
+    pub fn now(&self) -> Duration {
+        madsim::time::TimeHandle::current().elapsed()
+    }
+
+    /// Sleeps in simulated time.
+    pub async fn sleep(&self, d: Duration) {
+        madsim::time::sleep(d).await;
+    }
+
+    /// Records a note in the trace (scenario steps, so a trace reads like the plan).
+    pub fn note(&self, text: impl Into<String>) {
+        self.trace.record(Event::Note(text.into()));
+    }
+
+    fn lock_slots(&self) -> std::sync::MutexGuard<'_, BTreeMap<NodeId, Arc<NodeSlot<Node>>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn slot(&self, node: NodeId) -> Result<Arc<NodeSlot<Node>>, WorldError> {
+        self.lock_slots()
+            .get(&node)
+            .cloned()
+            .ok_or(WorldError::UnknownNode(node))
+    }
+
+    /// Every node the world has booted, in id order.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        self.lock_slots().keys().copied().collect()
+    }
+
+    /// The nodes that are up.
+    pub fn live_nodes(&self) -> Vec<NodeId> {
+        self.lock_slots()
+            .iter()
+            .filter(|(_, s)| s.status() == Status::Up)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    pub fn status(&self, node: NodeId) -> Result<Status, WorldError> {
+        Ok(self.slot(node)?.status())
+    }
+
+    /// The node's disk, shared with the node: faults configured on it fire inside the node.
+    pub fn disk(&self, node: NodeId) -> Result<SimVfs, WorldError> {
+        Ok(self.slot(node)?.disk().clone())
+    }
+
+    /// The live node's handle (for calls the world does not wrap).
+    pub fn node(&self, node: NodeId) -> Result<Node, WorldError> {
+        self.slot(node)?.handle()
+    }
+
+    /// Boots a new, empty node (next free id) that is not a member of the group; see
+    /// `add_voter`. Returns its id once it listens.
+    pub async fn add_node(&self) -> Result<NodeId, WorldError> {
+        let id = self.lock_slots().keys().last().map_or(1, |last| last + 1);
+        if id > 250 {
+            return Err(WorldError::Config("a world holds at most 250 nodes".into()));
+        }
+        let disk_seed = madsim::rand::thread_rng().r#gen::<u64>();
+        let program = ConsensusProgram {
+            id,
+            log_store: self.config.log_store,
+            raft: self.raft.clone(),
+            rpc_timeout: self.config.rpc_timeout,
+            trace: self.trace.clone(),
+        };
+        let slot = Arc::new(NodeSlot::boot(
+            id,
+            SimVfs::new(disk_seed),
+            program,
+            self.trace.clone(),
+        ));
+        self.network.register(Host::Node(id), slot.sim_id());
+        self.lock_slots().insert(id, slot.clone());
+        slot.wait_started(self.config.boot_timeout).await?;
+        Ok(id)
+    }
+
+    // ---- faults ----------------------------------------------------------------------------
+
+    /// Power failure of `node`: its disk drops unsynced writes, every task of it dies.
+    pub fn kill(&self, node: NodeId) -> Result<(), WorldError> {
+        self.slot(node)?.kill()
+    }
+
+    /// Starts a killed node again on its surviving disk; waits until it listens.
+    pub async fn restart(&self, node: NodeId) -> Result<(), WorldError> {
+        let slot = self.slot(node)?;
+        slot.restart(self.config.boot_timeout).await.map(|_| ())
+    }
+
+    /// See `Network::partition`.
+    pub fn partition(&self, groups: &[Vec<NodeId>]) -> Result<(), WorldError> {
+        self.network.partition(groups)
+    }
+
+    /// See `Network::isolate`.
+    pub fn isolate(&self, node: NodeId) -> Result<(), WorldError> {
+        self.network.isolate(node)
+    }
+
+    /// Restores every link and stops every flaky link.
+    pub fn heal(&self) {
+        self.network.heal()
+    }
+
+    /// Cuts the one-way link `from → to`.
+    pub fn clog(&self, from: Host, to: Host) -> Result<(), WorldError> {
+        self.network.clog(from, to)
+    }
+
+    pub fn unclog(&self, from: Host, to: Host) -> Result<(), WorldError> {
+        self.network.unclog(from, to)
+    }
+
+    /// See `Network::set_flaky`.
+    pub fn set_flaky(
+        &self,
+        from: Host,
+        to: Host,
+        p: f64,
+        period: Duration,
+    ) -> Result<(), WorldError> {
+        self.network.set_flaky(from, to, p, period)
+    }
+
+    /// Every link's base latency range and loss probability.
+    pub fn set_net_base(&self, base: &NetBase) -> Result<(), WorldError> {
+        self.network.set_base(base.latency.clone(), base.loss)
+    }
+
+    // ---- admin -------------------------------------------------------------------------------
+
+    async fn on_node<T, F, Fut>(&self, node: NodeId, what: &str, f: F) -> Result<T, WorldError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Node) -> Fut,
+        Fut: std::future::Future<Output = Result<T, String>> + Send + 'static,
+    {
+        let slot = self.slot(node)?;
+        let handle = slot.handle()?;
+        let result = match slot.spawn(f(handle))?.await {
+            Ok(r) => r,
+            Err(_) => Err("the node died during the call".to_string()),
+        };
+        self.trace.record(Event::Admin {
+            node,
+            action: what.to_string(),
+            result: match &result {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.clone(),
+            },
+        });
+        result.map_err(|reason| WorldError::Node { node, reason })
+    }
+
+    /// Builds a snapshot on `node` and waits until it covers everything the node had applied
+    /// when asked. Returns the snapshot's last log index.
+    pub async fn trigger_snapshot(&self, node: NodeId) -> Result<u64, WorldError> {
+        let applied = self.metrics(node)?.last_applied.map_or(0, |l| l.index);
+        // openraft's trigger returns at once; the world then polls metrics. `Node::trigger_snapshot`
+        // waits through openraft's `Wait`, whose unbiased `select!` draws from tokio's
+        // thread-local RNG (seeded from a process-wide counter), which made a seed's second run
+        // in one process differ from its first.
+        self.on_node(node, "trigger_snapshot", |n| async move {
+            n.raft()
+                .trigger()
+                .snapshot()
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await?;
+        self.wait_until(node, "a snapshot", self.config.boot_timeout, |m| {
+            m.snapshot.map(|s| s.index).filter(|i| *i >= applied)
+        })
+        .await
+    }
+
+    /// Purges `node`'s log up to and including `upto` and waits until the purge is done.
+    pub async fn purge_log(&self, node: NodeId, upto: u64) -> Result<u64, WorldError> {
+        self.on_node(node, &format!("purge_log {upto}"), move |n| async move {
+            n.purge_log(upto).await.map_err(|e| e.to_string())
+        })
+        .await?;
+        self.wait_until(node, "the purge", self.config.boot_timeout, |m| {
+            m.purged.map(|p| p.index).filter(|i| *i >= upto)
+        })
+        .await
+    }
+
+    /// Adds a booted node to the group (learner, catch up, promote) through the leader.
+    pub async fn add_voter(&self, node: NodeId) -> Result<(), WorldError> {
+        self.slot(node)?;
+        self.admin
+            .add_voter(node, server_addr(node))
+            .await
+            .map_err(|e| WorldError::Node {
+                node,
+                reason: format!("add_voter: {e:?}"),
+            })
+    }
+
+    /// Removes a voter from the group through the leader.
+    pub async fn remove_voter(&self, node: NodeId) -> Result<(), WorldError> {
+        self.slot(node)?;
+        self.admin
+            .remove_voter(node)
+            .await
+            .map_err(|e| WorldError::Node {
+                node,
+                reason: format!("remove_voter: {e:?}"),
+            })
+    }
+
+    /// A new client on its own machine, knowing every node booted so far.
+    pub fn client(&self) -> Result<WorldClient, WorldError> {
+        let id = self.next_client.fetch_add(1, Ordering::Relaxed);
+        if id >= ADMIN_CLIENT {
+            // Client ips are 10.0.1.<id>; the admin client owns the last one we hand out.
+            return Err(WorldError::Config(format!(
+                "a world holds at most {} clients",
+                ADMIN_CLIENT - 1
+            )));
+        }
+        let members = self
+            .nodes()
+            .into_iter()
+            .map(|n| (n, server_addr(n)))
+            .collect();
+        let c = WorldClient::new(id, members, self.config.client_timeout, self.trace.clone());
+        self.network.register(Host::Client(id), c.sim_id());
+        Ok(c)
+    }
+
+    // ---- probes ------------------------------------------------------------------------------
+
+    /// `node`'s current Raft metrics.
+    pub fn metrics(&self, node: NodeId) -> Result<Metrics, WorldError> {
+        Ok(self.slot(node)?.handle()?.metrics())
+    }
+
+    /// `node`'s engine state and last applied log id.
+    pub fn engine_state(&self, node: NodeId) -> Result<EngineState, WorldError> {
+        Ok(self.slot(node)?.handle()?.engine_state())
+    }
+
+    /// The live node that considers itself leader in the highest term, if no live node knows
+    /// of a higher term.
+    pub fn leader(&self) -> Option<NodeId> {
+        let metrics: Vec<(NodeId, Metrics)> = self
+            .live_nodes()
+            .into_iter()
+            .filter_map(|n| self.metrics(n).ok().map(|m| (n, m)))
+            .collect();
+        let top = metrics.iter().map(|(_, m)| m.current_term).max()?;
+        metrics
+            .iter()
+            .find(|(n, m)| {
+                m.current_term == top
+                    && m.state == openraft::ServerState::Leader
+                    && m.current_leader == Some(*n)
+            })
+            .map(|(n, _)| *n)
+    }
+
+    /// Waits until `leader()` answers.
+    pub async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, WorldError> {
+        let deadline = self.now() + timeout;
+        loop {
+            if let Some(l) = self.leader() {
+                return Ok(l);
+            }
+            if self.now() >= deadline {
+                return Err(WorldError::Timeout {
+                    what: "a leader".into(),
+                    millis: timeout.as_millis() as u64,
+                });
+            }
+            madsim::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until `probe` of `node`'s metrics answers `Some`.
+    pub async fn wait_until<T>(
+        &self,
+        node: NodeId,
+        what: &str,
+        timeout: Duration,
+        probe: impl Fn(&Metrics) -> Option<T>,
+    ) -> Result<T, WorldError> {
+        let deadline = self.now() + timeout;
+        loop {
+            if let Some(v) = self.metrics(node).ok().as_ref().and_then(&probe) {
+                return Ok(v);
+            }
+            if self.now() >= deadline {
+                return Err(WorldError::Timeout {
+                    what: format!("{what} on node {node}"),
+                    millis: timeout.as_millis() as u64,
+                });
+            }
+            madsim::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until every node of `nodes` has applied at least `index`.
+    pub async fn wait_applied(
+        &self,
+        nodes: &[NodeId],
+        index: u64,
+        timeout: Duration,
+    ) -> Result<(), WorldError> {
+        let deadline = self.now() + timeout;
+        for n in nodes {
+            let left = deadline.saturating_sub(self.now());
+            self.wait_until(*n, &format!("applied index {index}"), left, |m| {
+                m.last_applied.filter(|l| l.index >= index).map(|_| ())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
