@@ -198,11 +198,21 @@ impl Node {
             .snapshot()
             .await
             .map_err(|e| NodeError::Raft(e.to_string()))?;
+        // Poll instead of `Raft::wait()`: its `select!` is unbiased, and tokio seeds that
+        // tie-break from a process-wide counter, so a seed replayed in the same process could
+        // take a different branch.
         let bound = (self.inner.rpc_timeout * 10).max(Duration::from_secs(5));
-        raft.wait(Some(bound))
-            .metrics(|m| m.snapshot.index() >= target, "snapshot built")
-            .await
-            .map_err(|e| NodeError::Raft(e.to_string()))?;
+        let poll = Duration::from_millis(10);
+        let mut waited = Duration::ZERO;
+        while self.metrics().snapshot.index() < target {
+            if waited >= bound {
+                return Err(NodeError::Raft(format!(
+                    "snapshot covering index {target:?} not built within {bound:?}"
+                )));
+            }
+            tokio::time::sleep(poll).await;
+            waited += poll;
+        }
         Ok(())
     }
 

@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(m.second_line.as_deref(), Some("x"));
         let short = lines(&["a"]);
         let m = compare(ReplayKind::InProcess, ("1", &a), ("2", &short)).unwrap();
-        assert_eq!((m.line, m.second_line), (2, None));
         assert!(m.to_string().contains("<end of trace>"));
+        assert_eq!((m.line, m.second_line), (2, None));
     }
 }

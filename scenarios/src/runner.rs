@@ -165,7 +165,7 @@ pub fn run_batch(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&seed) = seeds.get(i) else { break };
-                    let outcome = run_one(scenario, seed, config, i % every == 0);
+                    let outcome = run_one(scenario, seed, config, i.is_multiple_of(every));
                     on_done(&outcome);
                     done.lock()
                         .unwrap_or_else(|e| e.into_inner())

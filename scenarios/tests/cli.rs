@@ -34,8 +34,8 @@ fn usage_errors_exit_2_with_a_message() {
             "not a non-negative integer",
         ),
         (
-            &["repro", "--scenario", "partition", "--seed", "-1"],
-            "--seed",
+            &["repro", "--scenario", "partition", "--seed=-1"],
+            "invalid value",
         ),
         (
             &["fuzz", "--duration", "10", "--shard", "0/1"],

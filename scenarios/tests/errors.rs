@@ -36,7 +36,8 @@ fn unknown_scenario_lists_the_valid_names() {
 
 #[test]
 fn bad_seed_ranges() {
-    let cases: [(&str, fn(&SeedSpecError) -> bool); 6] = [
+    type Expect = fn(&SeedSpecError) -> bool;
+    let cases: [(&str, Expect); 6] = [
         ("0", |e| matches!(e, SeedSpecError::Empty(_))),
         ("10..10", |e| matches!(e, SeedSpecError::Empty(_))),
         ("10..=9", |e| matches!(e, SeedSpecError::Empty(_))),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use openraft::error::{
     Fatal, InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, ReplicationClosed,
-    StreamingError, Timeout, Unreachable,
+    StreamingError, Timeout,
 };
 use openraft::network::RPCOption;
 use openraft::raft::{
@@ -91,8 +91,12 @@ impl PeerClient {
         limit: Duration,
     ) -> RPCError<NodeId, BasicNode, E> {
         match f {
-            Failure::BadAddress(_) => RPCError::Unreachable(Unreachable::new(&f)),
-            Failure::Call(CallError::NotSent { .. }) => RPCError::Unreachable(Unreachable::new(&f)),
+            // Not `Unreachable`: openraft answers that with a back-off loop whose `select!` is
+            // unbiased (tie-broken by a process-wide-seeded RNG), which breaks bit-for-bit
+            // replay. A network error is retried on the next heartbeat instead.
+            Failure::BadAddress(_) | Failure::Call(CallError::NotSent { .. }) => {
+                RPCError::Network(NetworkError::new(&f))
+            }
             Failure::Call(CallError::Timeout { .. }) => RPCError::Timeout(Timeout {
                 action,
                 id: self.id,

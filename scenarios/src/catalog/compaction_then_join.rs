@@ -2,7 +2,7 @@
 //! spare node waits outside the group, so catching up must go through snapshot installation
 //! (the engine's state shipped in a snapshot) rather than log replay.
 
-use faultline_sim::plan::{Fault, NodeRef, Plan};
+use faultline_sim::plan::{Fault, MAX_NODES, NodeRef, Plan};
 
 use super::Scenario;
 use super::schedule::{Schedule, Timeline, finish};
@@ -27,10 +27,11 @@ impl Scenario for CompactionThenJoin {
         // by the time the late node asks for them.
         plan.cluster.raft.snapshot_every = Some(rng.range(10, 60));
         plan.cluster.raft.keep_after_snapshot = rng.range(0, 5);
-        let joiner = rng.chance(0.6);
+        let joiner = plan.cluster.nodes < MAX_NODES && rng.chance(0.6);
         if joiner {
-            // One node boots outside the group and joins after compaction.
-            plan.cluster.voters = plan.cluster.nodes - 1;
+            // One more node boots outside the group (of the drawn size) and joins after
+            // compaction.
+            plan.cluster.nodes += 1;
         }
         let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
         let mut schedule = Schedule::new();
@@ -51,13 +52,16 @@ impl Scenario for CompactionThenJoin {
         // Snapshot and purge on the leader (and sometimes a follower) inside the window.
         let compactions = rng.range(1, 3);
         for i in 0..compactions {
-            let t = at + len * (i + 1) / (compactions + 1);
+            // After the majority side has had time to elect (the lagger may have been the
+            // leader), spread over the rest of the window.
+            let settle = (2 * plan.cluster.raft.election_max_ms).min(len / 2);
+            let t = at + settle + (len - settle) * (i + 1) / (compactions + 1);
             let node = if rng.chance(0.7) {
                 NodeRef::Leader
             } else {
                 NodeRef::Random
             };
-            schedule.at(t, Fault::Snapshot { node: node });
+            schedule.at(t, Fault::Snapshot { node });
             schedule.at(t + rng.range(10, 100), Fault::Purge { node });
         }
         if joiner {

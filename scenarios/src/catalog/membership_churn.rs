@@ -48,7 +48,7 @@ impl Scenario for MembershipChurn {
                     spares_left -= 1;
                     voters_now += 1;
                 }
-                0 | 1 | 2 if can_remove => {
+                0..=2 if can_remove => {
                     let node = if rng.chance(0.2) {
                         NodeRef::Leader
                     } else {
@@ -66,7 +66,7 @@ impl Scenario for MembershipChurn {
             if !crashed && rng.chance(0.25) {
                 crashed = true;
                 let (kill, restart) = kill_and_restart(NodeRef::Leader, false);
-                schedule.window(at + rng.range(1, 50), len, kill, restart);
+                schedule.window(at + rng.range(20, 300), len, kill, restart);
             }
         }
         finish(plan, schedule)

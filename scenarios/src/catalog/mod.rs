@@ -70,11 +70,13 @@ pub fn find(name: &str) -> Result<&'static dyn Scenario, UnknownScenario> {
         })
 }
 
-/// `all` → every scenario; otherwise the one named.
+/// `all` → every scenario; otherwise the one named (the error then lists `all` too).
 pub fn select(name: &str) -> Result<Vec<&'static dyn Scenario>, UnknownScenario> {
     if name == "all" {
-        Ok(catalog().to_vec())
-    } else {
-        find(name).map(|s| vec![s])
+        return Ok(catalog().to_vec());
     }
+    find(name).map(|s| vec![s]).map_err(|mut e| {
+        e.valid.push("all");
+        e
+    })
 }

@@ -15,6 +15,10 @@ use super::verdict::{
 };
 use crate::history::History;
 
+/// Histories with fewer operations than this are checked on the calling thread unless
+/// [`CheckOptions::threads`] says otherwise.
+pub const PARALLEL_FROM_OPS: usize = 1_000;
+
 /// Whether to stop at the first illegal partition.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Mode {
@@ -31,7 +35,8 @@ pub enum Mode {
 pub struct CheckOptions {
     pub mode: Mode,
     pub budget: Budget,
-    /// Worker threads; `None` uses the machine's available parallelism.
+    /// Worker threads; `None` uses the machine's available parallelism (one thread for
+    /// histories under [`PARALLEL_FROM_OPS`] operations).
     pub threads: Option<usize>,
 }
 
@@ -72,10 +77,14 @@ pub fn check<M: Model>(
     // Biggest first, so the longest search starts early and the others fill in around it.
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(parts[i].ops.len()));
-    let threads = options
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
-        .clamp(1, parts.len().max(1));
+    let total: usize = parts.iter().map(|p| p.ops.len()).sum();
+    let threads = match options.threads {
+        Some(threads) => threads,
+        // For small histories, starting threads usually costs more than it saves.
+        None if total < PARALLEL_FROM_OPS => 1,
+        None => std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+    }
+    .clamp(1, parts.len().max(1));
     let results: Mutex<Vec<Option<PartitionReport>>> = Mutex::new(vec![None; parts.len()]);
     let next = AtomicUsize::new(0);
     let work = || {

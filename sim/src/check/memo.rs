@@ -121,7 +121,7 @@ impl<S: Eq + Hash> Memo<S> {
     pub fn insert(&mut self, open: &[u32], end: usize, state: S, state_heap: usize) -> bool {
         let fresh = self.table.insert((end as u32, open.into(), state));
         if fresh {
-            self.heap += open.len() * size_of::<u32>() + state_heap;
+            self.heap += std::mem::size_of_val(open) + state_heap;
         }
         fresh
     }

@@ -43,7 +43,7 @@ mod verdict;
 pub mod violation;
 
 pub use budget::Budget;
-pub use checker::{CheckOptions, Mode, check};
+pub use checker::{CheckOptions, Mode, PARALLEL_FROM_OPS, check};
 pub use model::{Model, ModelError, NEVER, Op};
 pub use partition::CheckError;
 pub use render::PREFIX_TAIL;

@@ -32,7 +32,8 @@ const NAME: &str = "append-kv";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KvState {
     base: Arc<str>,
-    pending: Vec<u32>,
+    /// Shared, so cloning a state (for the memo table and the search stack) never allocates.
+    pending: Arc<[u32]>,
 }
 
 type KvOp<'a, 'h> = &'a Op<'h, Call, Ret>;
@@ -140,7 +141,7 @@ impl Model for AppendKv {
     fn init(&self) -> KvState {
         KvState {
             base: Arc::from(""),
-            pending: Vec::new(),
+            pending: Arc::from([]),
         }
     }
 
@@ -156,16 +157,16 @@ impl Model for AppendKv {
                 spell(ops, &state.pending, rest)?;
                 Some(KvState {
                     base: Arc::from(seen),
-                    pending: Vec::new(),
+                    pending: Arc::from([]),
                 })
             }
             Call::Write { value, .. } => Some(KvState {
                 base: Arc::from(value.as_str()),
-                pending: Vec::new(),
+                pending: Arc::from([]),
             }),
             Call::Delete { .. } => Some(KvState {
                 base: Arc::from(""),
-                pending: Vec::new(),
+                pending: Arc::from([]),
             }),
             Call::Append { .. } => {
                 let mut pending = Vec::with_capacity(state.pending.len() + 1);
@@ -175,7 +176,7 @@ impl Model for AppendKv {
                 pending.extend_from_slice(&state.pending[at..]);
                 Some(KvState {
                     base: state.base.clone(),
-                    pending,
+                    pending: pending.into(),
                 })
             }
             Call::Cas { .. } => None,
@@ -316,6 +317,6 @@ impl Model for AppendKv {
     }
 
     fn state_heap_bytes(&self, state: &KvState) -> usize {
-        state.base.len() + state.pending.capacity() * 4
+        state.base.len() + std::mem::size_of_val(&*state.pending)
     }
 }
