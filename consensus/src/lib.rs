@@ -18,6 +18,7 @@
 //! | `client.rs` | `Client`: redirects, timeouts, definite vs indeterminate errors |
 //! | `api.rs` | client-facing wire types |
 //! | `error.rs` | typed errors |
+//! | `planted.rs` | code only planted bugs use (feature `planted-bugs`) |
 
 pub mod api;
 pub mod client;
@@ -25,6 +26,8 @@ pub mod error;
 pub mod log_store;
 pub mod network;
 pub mod node;
+#[cfg(feature = "planted-bugs")]
+mod planted;
 pub mod runtime;
 pub mod server;
 pub mod service;

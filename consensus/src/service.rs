@@ -142,10 +142,18 @@ impl Service {
     async fn write(&self, request_id: u64, req: WriteRequest) -> ClientResult {
         self.check_leader()?;
         if let WriteRequest::CreateCollection { name, descriptor } = req {
-            let _serial = self.create_lock.lock().await;
+            // Planted `create-id-race`: neither serialise creates nor catch up with the log.
+            let racy = faultline_engine::planted!(CreateIdRace);
+            let _serial = if racy {
+                None
+            } else {
+                Some(self.create_lock.lock().await)
+            };
             // Every entry of earlier terms is applied after this, so the id high-water mark and
             // the names below are the replicated truth, not a lagging view.
-            self.linearize().await?;
+            if !racy {
+                self.linearize().await?;
+            }
             let op = {
                 let s = lock_state(&self.state);
                 if s.engine.collection_id(&name).is_ok() {
@@ -216,6 +224,10 @@ impl Service {
     }
 
     async fn propose(&self, request_id: u64, op: WalOp) -> ClientResult {
+        #[cfg(feature = "planted-bugs")]
+        if faultline_engine::planted!(AckBeforeCommit) {
+            return crate::planted::ack_on_propose(&self.raft, &self.state, request_id, op).await;
+        }
         let resp = self
             .raft
             .client_write(Command { request_id, op })
@@ -233,8 +245,20 @@ impl Service {
     }
 
     async fn read(&self, collection: &str, id: u64) -> ClientResult {
+        // Planted `follower-read`: a follower serves the read from its own engine.
+        if faultline_engine::planted!(FollowerRead) && self.check_leader().is_err() {
+            return self.local_read(collection, id);
+        }
         self.check_leader()?;
-        self.linearize().await?;
+        // Planted `stale-local-read`: trust the local belief of leading.
+        if !faultline_engine::planted!(StaleLocalRead) {
+            self.linearize().await?;
+        }
+        self.local_read(collection, id)
+    }
+
+    /// The engine's answer on this node, as it stands.
+    fn local_read(&self, collection: &str, id: u64) -> ClientResult {
         let s = lock_state(&self.state);
         let r = s
             .engine
@@ -245,7 +269,9 @@ impl Service {
 
     async fn search(&self, collection: &str, req: &SearchRequest) -> ClientResult {
         self.check_leader()?;
-        self.linearize().await?;
+        if !faultline_engine::planted!(StaleLocalRead) {
+            self.linearize().await?;
+        }
         let s = lock_state(&self.state);
         let hits = s
             .engine

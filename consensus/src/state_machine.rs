@@ -131,6 +131,8 @@ impl SmState {
             Err(e) if e.is_invalid_input() => Ok(Applied::Rejected {
                 reason: e.to_string(),
             }),
+            // Planted: log the failure away and report the entry as applied.
+            Err(_) if faultline_engine::planted!(ApplyErrorSwallowed) => Ok(observed),
             Err(e) => Err(ApplyFault {
                 log_id,
                 source: Box::new(e),
@@ -140,6 +142,18 @@ impl SmState {
 
     /// Replace everything with a snapshot's content.
     fn install(&mut self, p: SnapshotPayload) -> Result<(), StateMachineError> {
+        // Planted: apply the snapshot's ops over what is there, keeping anything it lacks.
+        #[cfg(feature = "planted-bugs")]
+        if faultline_engine::planted!(SnapshotMerges) {
+            for op in p.ops {
+                // Ops that clash with existing state (a collection that exists) are skipped.
+                let _ = self.engine.apply_replicated(op);
+            }
+            self.last_applied = p.last_applied;
+            self.membership = p.membership;
+            self.max_collection_id = p.max_collection_id;
+            return Ok(());
+        }
         self.engine
             .restore(p.ops)
             .map_err(|e| StateMachineError::Engine(e.to_string()))?;
@@ -243,7 +257,12 @@ impl StateMachineStore {
                 last_applied: s.last_applied,
                 membership: s.membership.clone(),
                 max_collection_id: s.max_collection_id,
-                ops: s.engine.replication_snapshot(),
+                // Planted: the snapshot records where it stands but not what the engine holds.
+                ops: if faultline_engine::planted!(SnapshotWithoutEngine) {
+                    Vec::new()
+                } else {
+                    s.engine.replication_snapshot()
+                },
             }
         };
         let mut slot = lock_slot(&self.slot);

@@ -20,6 +20,21 @@
 //! | `recovery.rs` | open = newest valid checkpoint + WAL valid prefix |
 //! | `batch.rs` | `WriteBatch` (group commit) |
 //! | `database.rs` | `Database`, the public API and the one durable write path |
+//! | `planted.rs` | planted bugs for campaign measurements (feature `planted-bugs` only) |
+
+/// `planted!(Name)`: whether planted bug `Bug::Name` is active on this thread. Outside a build
+/// with the calling crate's `planted-bugs` feature it is the constant `false`, so the switch
+/// leaves no trace and the default path is unchanged.
+#[macro_export]
+macro_rules! planted {
+    ($bug:ident) => {{
+        #[cfg(feature = "planted-bugs")]
+        let on = $crate::planted::is($crate::planted::Bug::$bug);
+        #[cfg(not(feature = "planted-bugs"))]
+        let on = false;
+        on
+    }};
+}
 
 pub mod batch;
 pub mod checkpoint;
@@ -27,6 +42,8 @@ pub mod collection;
 pub mod database;
 pub mod error;
 pub mod op;
+#[cfg(feature = "planted-bugs")]
+pub mod planted;
 pub mod recovery;
 pub mod search;
 mod state;

@@ -7,7 +7,10 @@
 //! - [`regressions`]: the corpus of seeds that once failed.
 //! - [`seeds`], [`shard`], [`duration`]: the typed parsers behind the CLI's arguments.
 //! - [`rng`]: the seeded generator every plan choice comes from.
+//! - `bugs` (feature `planted-bugs`): the planted-bug matrix behind `faultline bugs`.
 
+#[cfg(feature = "planted-bugs")]
+pub mod bugs;
 pub mod catalog;
 pub mod determinism;
 pub mod duration;

@@ -79,6 +79,26 @@ fn scenarios_differ_for_one_seed() {
 }
 
 #[test]
+fn names_are_kebab_case_and_described() {
+    for s in catalog::catalog() {
+        let name = s.name();
+        assert!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{name:?} cannot name a corpus file"
+        );
+        assert!(!s.describe().is_empty(), "{name} has no description");
+        assert_eq!(catalog::find(name).unwrap().name(), name);
+    }
+    let mut names = catalog::names();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), catalog::catalog().len(), "duplicate names");
+}
+
+#[test]
 fn partition_plan_snapshot() {
     let plan = catalog::find("partition").unwrap().plan(42);
     insta::assert_snapshot!("partition_seed_42", plan.to_json());

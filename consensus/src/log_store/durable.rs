@@ -124,6 +124,11 @@ impl DurableLog {
         for e in entries {
             encode_into(&LogRecord::Entry(e.clone()), &mut buf)?;
         }
+        // Planted: report the entries flushed once they are written, before they are durable.
+        #[cfg(feature = "planted-bugs")]
+        if faultline_engine::planted!(LogAppendNotDurable) {
+            return self.append_unsynced(&buf);
+        }
         self.append_synced(&buf)
     }
 
@@ -131,7 +136,10 @@ impl DurableLog {
     pub fn truncate(&mut self, since: u64, removed: usize) -> Result<(), LogStoreError> {
         let mut buf = Vec::new();
         encode_into(&LogRecord::Truncate { since }, &mut buf)?;
-        self.append_synced(&buf)?;
+        // Planted: truncate only the in-memory log and leave the file as it was.
+        if !faultline_engine::planted!(TruncateNotDurable) {
+            self.append_synced(&buf)?;
+        }
         self.dead_records += removed + 1;
         Ok(())
     }
@@ -152,6 +160,12 @@ impl DurableLog {
         let mut buf = Vec::new();
         encode_into(meta, &mut buf)?;
         let tmp = self.dir.join(VOTE_TMP);
+        // Planted: replace the vote file without syncing it or the directory.
+        #[cfg(feature = "planted-bugs")]
+        if faultline_engine::planted!(VoteNotDurable) {
+            let res = self.replace_file_unsynced(&tmp, &self.dir.join(VOTE_FILE), &buf);
+            return self.poison_on_err(res);
+        }
         let res = self.replace_file(&tmp, &self.dir.join(VOTE_FILE), &buf);
         self.poison_on_err(res)
     }
@@ -184,6 +198,32 @@ impl DurableLog {
         self.vfs.rename(tmp, dest)?;
         self.vfs.sync_dir(&self.dir)?;
         Ok(())
+    }
+
+    /// `replace_file` without its syncs (planted `vote-not-durable`).
+    #[cfg(feature = "planted-bugs")]
+    fn replace_file_unsynced(
+        &self,
+        tmp: &Path,
+        dest: &Path,
+        data: &[u8],
+    ) -> Result<(), LogStoreError> {
+        self.vfs.create(tmp)?;
+        self.vfs.append(tmp, data)?;
+        self.vfs.rename(tmp, dest)?;
+        Ok(())
+    }
+
+    /// `append_synced` without the sync (planted `log-append-not-durable`).
+    #[cfg(feature = "planted-bugs")]
+    fn append_unsynced(&mut self, buf: &[u8]) -> Result<(), LogStoreError> {
+        self.check_usable()?;
+        let res = self
+            .vfs
+            .append(&self.log_path, buf)
+            .map(|_| ())
+            .map_err(LogStoreError::from);
+        self.poison_on_err(res)
     }
 
     fn append_synced(&mut self, buf: &[u8]) -> Result<(), LogStoreError> {

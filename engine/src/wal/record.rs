@@ -126,7 +126,8 @@ pub fn decode_frame(buf: &[u8], generation: u64, index: u64) -> Result<(&[u8], u
     let position = &buf[8..FRAME_HEADER_BYTES];
     let body = &buf[FRAME_HEADER_BYTES..need];
     let computed = checksum(len_bytes, position, body);
-    if stored != computed {
+    // Planted: trust a frame whose length fits, whatever its checksum says.
+    if stored != computed && !crate::planted!(WalAcceptsTornTail) {
         return Err(FrameError::Checksum { stored, computed });
     }
     let mut word = [0u8; 8];

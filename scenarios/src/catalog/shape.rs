@@ -59,5 +59,6 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
             heal_at_ms: duration_ms,
             ..LivenessPlan::default()
         },
+        bug: None,
     }
 }

@@ -5,8 +5,10 @@
 //! found (a failing seed), 2 bad usage or unreadable input, 3 undecided (a budget ran out
 //! before an answer).
 
+mod bugs;
 mod check;
 mod fuzz;
+mod list;
 mod plan;
 mod progress;
 mod replay_trace;
@@ -35,8 +37,12 @@ enum Command {
     Repro(repro::ReproArgs),
     /// Random scenarios and seeds until the time is up; failures go to the corpus.
     Fuzz(fuzz::FuzzArgs),
+    /// List the scenarios of the catalog.
+    List(list::ListArgs),
     /// Print the plan a seed of a scenario expands into (JSON).
     Plan(plan::PlanArgs),
+    /// Measure how fast campaigns catch each planted bug (a `--features planted-bugs` build).
+    Bugs(bugs::BugsArgs),
     /// Run a plan read from stdin and print its trace hash and trace (fresh-process replays).
     #[command(hide = true, name = "replay-trace")]
     ReplayTrace(replay_trace::ReplayTraceArgs),
@@ -57,8 +63,10 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Repro(args) => repro::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
+        Command::List(args) => list::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::ReplayTrace(args) => replay_trace::run(&args),
+        Command::Bugs(args) => bugs::run(&args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

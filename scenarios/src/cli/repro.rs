@@ -31,10 +31,17 @@ pub struct ReproArgs {
     /// Print the verdict as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Switch on this planted bug (needs a build with `--features planted-bugs`).
+    #[arg(long)]
+    bug: Option<String>,
 }
 
 pub fn run(args: &ReproArgs) -> Result<Outcome> {
-    let plan = load_plan(args)?;
+    let mut plan = load_plan(args)?;
+    if let Some(bug) = &args.bug {
+        plan.bug = Some(bug.clone());
+        plan.validate()?;
+    }
     let result = run_plan(&plan);
     let dir = write_report(&args.reports, &result)
         .with_context(|| format!("writing the report under {}", args.reports.display()))?;
@@ -44,10 +51,11 @@ pub fn run(args: &ReproArgs) -> Result<Outcome> {
         print_verdict(&result);
         println!("report: {}", dir.display());
         if !result.verdict.ok && args.plan.is_none() {
-            println!(
-                "{}",
-                repro_line(&result.verdict.scenario, result.verdict.seed)
-            );
+            let line = repro_line(&result.verdict.scenario, result.verdict.seed);
+            match &result.plan.bug {
+                Some(bug) => println!("{line} --bug {bug}"),
+                None => println!("{line}"),
+            }
         }
     }
     Ok(if result.verdict.ok {

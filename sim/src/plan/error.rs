@@ -17,6 +17,15 @@ pub enum PlanError {
     /// A field holds a value no run can use.
     #[error("invalid plan: {field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// The plan names a planted bug this build does not know.
+    #[error("invalid plan: bug: unknown planted bug {name:?} (known: {known})")]
+    UnknownBug { name: String, known: String },
+    /// The plan names a planted bug, but this build has none.
+    #[error(
+        "the plan names planted bug {bug:?}, but this build has no planted bugs: \
+         build with `--features planted-bugs`"
+    )]
+    PlantedBugsNotBuilt { bug: String },
 }
 
 impl PlanError {

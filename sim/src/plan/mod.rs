@@ -37,6 +37,10 @@ pub struct Plan {
     /// In time order.
     pub faults: Vec<ScheduledFault>,
     pub liveness: LivenessPlan,
+    /// The planted bug the run switches on (`faultline_engine::planted`; needs a build with
+    /// the `planted-bugs` feature). Absent in every normal plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bug: Option<String>,
 }
 
 impl Plan {
@@ -49,6 +53,7 @@ impl Plan {
             workload: WorkloadPlan::default(),
             faults: Vec::new(),
             liveness: LivenessPlan::default(),
+            bug: None,
         }
     }
 
@@ -88,6 +93,7 @@ impl Plan {
                 format!("{:?} cannot name a report directory", self.scenario),
             ));
         }
+        self.planted_bug()?;
         self.cluster.validate()?;
         self.workload.validate()?;
         self.liveness.validate()?;
@@ -135,6 +141,31 @@ impl Plan {
         Ok(())
     }
 
+    /// The planted bug the plan names, if any.
+    #[cfg(feature = "planted-bugs")]
+    pub fn planted_bug(&self) -> Result<Option<faultline_engine::planted::Bug>, PlanError> {
+        let Some(name) = &self.bug else {
+            return Ok(None);
+        };
+        name.parse()
+            .map(Some)
+            .map_err(
+                |e: faultline_engine::planted::UnknownBug| PlanError::UnknownBug {
+                    name: e.name,
+                    known: e.known,
+                },
+            )
+    }
+
+    /// A build without planted bugs refuses any plan that names one.
+    #[cfg(not(feature = "planted-bugs"))]
+    fn planted_bug(&self) -> Result<(), PlanError> {
+        match &self.bug {
+            None => Ok(()),
+            Some(bug) => Err(PlanError::PlantedBugsNotBuilt { bug: bug.clone() }),
+        }
+    }
+
     /// Simulated ms from the workload start at which the heal happens at the earliest.
     pub fn heal_at_ms(&self) -> u64 {
         let last_fault = self.faults.last().map_or(0, |f| f.at_ms);
@@ -142,5 +173,45 @@ impl Plan {
             .heal_at_ms
             .max(self.workload.duration_ms)
             .max(last_fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_without_a_bug_reads_and_prints_as_before() {
+        let plan = Plan::new("hand-written", 3);
+        let json = plan.to_json();
+        assert!(!json.contains("\"bug\""));
+        assert_eq!(Plan::from_json(&json), Ok(plan));
+    }
+
+    #[cfg(not(feature = "planted-bugs"))]
+    #[test]
+    fn a_build_without_planted_bugs_refuses_a_plan_that_names_one() {
+        let mut plan = Plan::new("hand-written", 3);
+        plan.bug = Some("ack-before-commit".to_string());
+        assert_eq!(
+            plan.validate(),
+            Err(PlanError::PlantedBugsNotBuilt {
+                bug: "ack-before-commit".to_string()
+            })
+        );
+        assert!(matches!(
+            Plan::from_json(&plan.to_json()),
+            Err(PlanError::PlantedBugsNotBuilt { .. })
+        ));
+    }
+
+    #[cfg(feature = "planted-bugs")]
+    #[test]
+    fn a_plan_names_a_known_bug_or_is_refused() {
+        let mut plan = Plan::new("hand-written", 3);
+        plan.bug = Some("ack-before-commit".to_string());
+        assert_eq!(Plan::from_json(&plan.to_json()), Ok(plan.clone()));
+        plan.bug = Some("no-such-bug".to_string());
+        assert!(matches!(plan.validate(), Err(PlanError::UnknownBug { .. })));
     }
 }

@@ -108,7 +108,16 @@ pub fn run_plan(plan: &Plan) -> RunResult {
         Ok(()) => {
             let spec = RunSpec::from(&world_config(plan));
             let (p, s) = (plan.clone(), sink.clone());
-            run_seed(plan.seed, &spec, move || simulate(p, s)).map_err(|f| f.to_string())
+            #[cfg(feature = "planted-bugs")]
+            let bug = plan.planted_bug().ok().flatten();
+            run_seed(plan.seed, &spec, move || {
+                // On the seed's own thread, before the runtime starts: the whole simulation
+                // runs on this thread, so the bug is on for exactly this run.
+                #[cfg(feature = "planted-bugs")]
+                faultline_engine::planted::set_active(bug);
+                simulate(p, s)
+            })
+            .map_err(|f| f.to_string())
         }
     };
     let trace = sink.trace.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -161,6 +161,9 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     wait_converged(&world, deadline.max(world.now() + Duration::from_secs(1))).await;
     stop.set(true);
     let _ = sampler.await;
+    // One last sample at the instant convergence was seen: a liveness phase shorter than the
+    // sampling period would otherwise leave the checker no sample after the heal.
+    samples.borrow_mut().sample(&world, ns(world.now()));
 
     // Every final state at one instant: no await between the reads.
     let live = resolve::live_members(&world);

@@ -1,0 +1,276 @@
+//! The planted-bug matrix (feature `planted-bugs`): for each planted bug and scenario, run
+//! seeds in order until the first one fails, and check the same seeds with no bug, so a
+//! detection is the bug's doing and not a failure the healthy build has too.
+//!
+//! A seed that fails with the bug AND without it proves nothing about the bug: it is recorded
+//! as a healthy failure and the hunt goes on. A detection is a seed that fails with the bug
+//! and passes without it; every seed before it is also run without the bug, and any that fail
+//! are listed (they are bugs of the healthy build, reported rather than hidden).
+//!
+//! With a fresh-process executable configured, a candidate detection must also replay in a
+//! fresh `faultline` process to a failure with the same trace hash (what a user's repro line
+//! will do); an in-process failure that does not is recorded as unconfirmed and the hunt goes
+//! on.
+//!
+//! Seeds are run in chunks of `jobs` at a time, and a chunk's lowest failing seed is the
+//! detection, so the matrix is the same whatever `jobs` is. Healthy verdicts are cached per
+//! (scenario, seed): every bug's check against the healthy build reuses them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use faultline_engine::planted::Bug;
+use faultline_sim::plan::Plan;
+use faultline_sim::run::{Verdict, run_plan};
+use serde::Serialize;
+
+use crate::catalog::Scenario;
+use crate::fresh::replay_fresh;
+use crate::outcome::reason;
+use crate::runner::plan_of;
+
+/// `faultline repro --scenario S --seed N --bug B`.
+pub fn repro_line(scenario: &str, seed: u64, bug: Bug) -> String {
+    format!("faultline repro --scenario {scenario} --seed {seed} --bug {bug}")
+}
+
+/// The plan of `seed` of `scenario`, with `bug` switched on (or none).
+pub fn plan_with_bug(scenario: &dyn Scenario, seed: u64, bug: Option<Bug>) -> Result<Plan, String> {
+    let mut plan = plan_of(scenario, seed)?;
+    plan.bug = bug.map(|b| b.name().to_string());
+    Ok(plan)
+}
+
+/// The first seed that failed with the bug on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    pub seed: u64,
+    /// Seeds run up to and including this one.
+    pub seeds_to_detection: u64,
+    /// The violated properties.
+    pub properties: Vec<String>,
+    /// One line: properties and the first violation's message.
+    pub reason: String,
+    pub trace_hash: String,
+    pub repro: String,
+}
+
+/// A seed that failed without any bug (which voids a detection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthyFailure {
+    pub seed: u64,
+    pub reason: String,
+}
+
+/// One bug × scenario cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub bug: Bug,
+    pub scenario: &'static str,
+    /// Seeds allowed.
+    pub budget: u64,
+    /// Seeds run with the bug on.
+    pub seeds_run: u64,
+    pub detection: Option<Detection>,
+    /// Seeds up to the detection (or, without one, seeds that failed with the bug) that also
+    /// fail with no bug.
+    pub healthy_failures: Vec<HealthyFailure>,
+    /// Seeds that failed with the bug in this process but not the same way in a fresh one.
+    pub unconfirmed: Vec<u64>,
+}
+
+impl Cell {
+    /// Caught on a seed the healthy build passes.
+    pub fn caught(&self) -> bool {
+        self.detection.is_some()
+    }
+}
+
+/// A seed's verdict reduced to what the matrix needs: `None` = passed.
+type SeedFailure = Option<(Vec<String>, String, String)>;
+
+/// Hunts planted bugs, keeping healthy verdicts across cells.
+#[derive(Debug)]
+pub struct Hunter {
+    jobs: usize,
+    fresh: Option<PathBuf>,
+    healthy: Mutex<BTreeMap<(&'static str, u64), Option<String>>>,
+}
+
+impl Hunter {
+    /// `jobs` seeds in flight at once (at least 1).
+    pub fn new(jobs: usize) -> Hunter {
+        Hunter {
+            jobs: jobs.max(1),
+            fresh: None,
+            healthy: Mutex::default(),
+        }
+    }
+
+    /// Confirm every detection by replaying it in a fresh process of `exe` (a `faultline`).
+    pub fn confirm_with(mut self, exe: impl Into<PathBuf>) -> Hunter {
+        self.fresh = Some(exe.into());
+        self
+    }
+
+    /// Whether `seed`'s failure replays in a fresh process with the same trace hash (always
+    /// true without a fresh-process executable).
+    fn replays_fresh(&self, scenario: &dyn Scenario, seed: u64, bug: Bug, hash: &str) -> bool {
+        let Some(exe) = &self.fresh else {
+            return true;
+        };
+        let Ok(plan) = plan_with_bug(scenario, seed, Some(bug)) else {
+            return false;
+        };
+        replay_fresh(exe, &plan).is_ok_and(|r| !r.ok && r.trace_hash == hash)
+    }
+
+    /// Runs seeds `seeds` of `scenario` with `bug` on until one fails, then checks the seeds
+    /// up to it with no bug.
+    pub fn hunt(&self, bug: Bug, scenario: &'static dyn Scenario, seeds: &[u64]) -> Cell {
+        let mut cell = Cell {
+            bug,
+            scenario: scenario.name(),
+            budget: seeds.len() as u64,
+            seeds_run: 0,
+            detection: None,
+            healthy_failures: Vec::new(),
+            unconfirmed: Vec::new(),
+        };
+        'hunt: for chunk in seeds.chunks(self.jobs) {
+            let results = in_parallel(chunk, |seed| failure_of(scenario, seed, Some(bug)));
+            let failing: Vec<u64> = chunk
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.is_some())
+                .map(|(s, _)| *s)
+                .collect();
+            let dirty = self.healthy_failures(scenario, &failing);
+            for (i, (&seed, r)) in chunk.iter().zip(results).enumerate() {
+                let Some((properties, why, trace_hash)) = r else {
+                    continue;
+                };
+                if dirty.iter().any(|h| h.seed == seed) {
+                    continue;
+                }
+                if !self.replays_fresh(scenario, seed, bug, &trace_hash) {
+                    cell.unconfirmed.push(seed);
+                    continue;
+                }
+                cell.seeds_run += i as u64 + 1;
+                cell.detection = Some(Detection {
+                    seed,
+                    seeds_to_detection: cell.seeds_run,
+                    properties,
+                    reason: why,
+                    trace_hash,
+                    repro: repro_line(scenario.name(), seed, bug),
+                });
+                break 'hunt;
+            }
+            cell.seeds_run += chunk.len() as u64;
+        }
+        let range = &seeds[..cell.seeds_run as usize];
+        cell.healthy_failures = if cell.detection.is_some() {
+            self.healthy_failures(scenario, range)
+        } else {
+            // Without a detection, only the seeds the bug failed on were run healthy (and are
+            // cached): those are the ones worth reporting.
+            self.cached_failures(scenario, range)
+        };
+        cell
+    }
+
+    /// Healthy failures among `seeds` that are already known (nothing is run).
+    fn cached_failures(&self, scenario: &dyn Scenario, seeds: &[u64]) -> Vec<HealthyFailure> {
+        let cache = self.healthy.lock().unwrap_or_else(|e| e.into_inner());
+        seeds
+            .iter()
+            .filter_map(|&seed| {
+                let reason = cache.get(&(scenario.name(), seed))?.clone()?;
+                Some(HealthyFailure { seed, reason })
+            })
+            .collect()
+    }
+
+    /// The seeds of `seeds` that fail with no bug.
+    pub fn healthy_failures(
+        &self,
+        scenario: &'static dyn Scenario,
+        seeds: &[u64],
+    ) -> Vec<HealthyFailure> {
+        let known = |seed: u64| {
+            self.healthy
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&(scenario.name(), seed))
+                .cloned()
+        };
+        let missing: Vec<u64> = seeds
+            .iter()
+            .copied()
+            .filter(|s| known(*s).is_none())
+            .collect();
+        for chunk in missing.chunks(self.jobs) {
+            let results = in_parallel(chunk, |seed| failure_of(scenario, seed, None));
+            let mut cache = self.healthy.lock().unwrap_or_else(|e| e.into_inner());
+            for (seed, r) in chunk.iter().zip(results) {
+                cache.insert((scenario.name(), *seed), r.map(|(_, why, _)| why));
+            }
+        }
+        seeds
+            .iter()
+            .filter_map(|&seed| {
+                known(seed)
+                    .flatten()
+                    .map(|reason| HealthyFailure { seed, reason })
+            })
+            .collect()
+    }
+}
+
+/// Runs one seed; a plan that cannot be built counts as a failure.
+fn failure_of(scenario: &dyn Scenario, seed: u64, bug: Option<Bug>) -> SeedFailure {
+    let plan = match plan_with_bug(scenario, seed, bug) {
+        Ok(plan) => plan,
+        Err(e) => return Some((vec!["plan".to_string()], e, String::new())),
+    };
+    let verdict: Verdict = run_plan(&plan).verdict;
+    if verdict.ok {
+        return None;
+    }
+    let properties = verdict
+        .properties()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    Some((properties, reason(&verdict), verdict.trace_hash.clone()))
+}
+
+/// `f` over `seeds`, all at once, results in seed order. Runs outside any simulation:
+/// `run_plan` gives every seed its own fresh thread anyway.
+fn in_parallel<R: Send>(seeds: &[u64], f: impl Fn(u64) -> R + Sync) -> Vec<R> {
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = seeds
+            .iter()
+            .map(|&seed| scope.spawn(move || f(seed)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// The median of the seeds-to-detection of a bug's caught cells, if any.
+pub fn median_seeds_to_detection(cells: &[Cell], bug: Bug) -> Option<u64> {
+    let mut v: Vec<u64> = cells
+        .iter()
+        .filter(|c| c.bug == bug && c.caught())
+        .filter_map(|c| c.detection.as_ref().map(|d| d.seeds_to_detection))
+        .collect();
+    v.sort_unstable();
+    v.get(v.len().checked_sub(1)? / 2).copied()
+}
