@@ -10,10 +10,11 @@
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
+use std::time::Duration;
 
 use faultline_engine::WalOp;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, ForwardToLeader, RaftError};
-use openraft::{BasicNode, ChangeMembers, Snapshot};
+use openraft::{BasicNode, ChangeMembers, RaftMetrics, ServerState, Snapshot};
 
 use crate::api::{
     ClientReply, ClientRequest, Record, SearchRequest, ServerError, WriteRequest, WriteResponse,
@@ -52,6 +53,9 @@ fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>) -> Ser
         RaftError::Fatal(f) => ServerError::Uncertain(f.to_string()),
     }
 }
+
+/// How often waits on this node's Raft metrics look again (simulated time under madsim).
+const METRICS_POLL: Duration = Duration::from_millis(1);
 
 fn read_error(e: RaftError<NodeId, CheckIsLeaderError<NodeId, BasicNode>>) -> ServerError {
     match e {
@@ -134,9 +138,56 @@ impl Service {
         })
     }
 
+    /// ReadIndex in openraft's two steps rather than `ensure_linearizable()`: its wait for the
+    /// state machine parks on the metrics `watch` channel, and tokio files each `watch` waiter
+    /// under one of eight wake-up shards chosen by a per-thread RNG seeded from a process-wide
+    /// counter. With several waiters, their wake-up order — and so the simulated schedule —
+    /// would depend on what ran earlier in the process. Polling the metrics on the (simulated)
+    /// clock is deterministic.
     async fn linearize(&self) -> Result<(), ServerError> {
-        self.raft.ensure_linearizable().await.map_err(read_error)?;
-        Ok(())
+        let (read_log_id, _) = self.raft.get_read_log_id().await.map_err(read_error)?;
+        let target = read_log_id.map(|l| l.index);
+        self.poll_metrics(|m| Ok(m.last_applied.as_ref().map(|l| l.index) >= target))
+            .await
+    }
+
+    /// Waits until this leader has replicated at least `index` to `learner`: the deterministic
+    /// replacement for `add_learner(.., blocking = true)` (see `linearize` for why).
+    async fn wait_caught_up(&self, learner: NodeId, index: u64) -> Result<(), ServerError> {
+        self.poll_metrics(|m| {
+            if m.state != ServerState::Leader {
+                return Err(ServerError::Unavailable(format!(
+                    "lost leadership while learner {learner} was catching up"
+                )));
+            }
+            let matched = m
+                .replication
+                .as_ref()
+                .and_then(|r| r.get(&learner))
+                .and_then(|l| l.as_ref().map(|l| l.index));
+            Ok(matched >= Some(index))
+        })
+        .await
+    }
+
+    /// Polls this node's Raft metrics until `done` says so (or fails); gives up if Raft stopped.
+    async fn poll_metrics(
+        &self,
+        mut done: impl FnMut(&RaftMetrics<NodeId, BasicNode>) -> Result<bool, ServerError>,
+    ) -> Result<(), ServerError> {
+        let metrics = self.raft.metrics();
+        loop {
+            {
+                let m = metrics.borrow();
+                if let Err(e) = &m.running_state {
+                    return Err(ServerError::Unavailable(format!("raft stopped: {e}")));
+                }
+                if done(&m)? {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(METRICS_POLL).await;
+        }
     }
 
     async fn write(&self, request_id: u64, req: WriteRequest) -> ClientResult {
@@ -285,10 +336,12 @@ impl Service {
     async fn add_voter(&self, id: NodeId, addr: String) -> ClientResult {
         self.check_leader()?;
         // Learner first, blocking until it has caught up, so promoting it cannot stall commits.
-        self.raft
-            .add_learner(id, BasicNode { addr }, true)
+        let added = self
+            .raft
+            .add_learner(id, BasicNode { addr }, false)
             .await
             .map_err(write_error)?;
+        self.wait_caught_up(id, added.log_id.index).await?;
         let resp = self
             .raft
             .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
