@@ -135,6 +135,49 @@ fn purge_survives_a_crash_and_compaction_keeps_the_live_log() {
     );
 }
 
+/// A read that garbles one byte is not a torn tail: recovery must not cut acknowledged entries
+/// because one read of them came back wrong. Every read of recovery is garbled in turn.
+#[test]
+fn a_garbled_read_during_recovery_loses_no_acknowledged_entry() {
+    let vfs = Arc::new(SimVfs::new(9));
+    let (mut log, _, _) = open(&vfs);
+    let entries: Vec<Entry> = (1..=40).map(|i| entry(1, i)).collect();
+    log.append(&entries[..20]).unwrap();
+    log.append(&entries[20..]).unwrap();
+    log.save_meta(&MetaRecord {
+        vote: Some(Vote::new(1, 1)),
+        committed: Some(log_id(1, 40)),
+    })
+    .unwrap();
+    drop(log);
+    vfs.crash();
+    let base = vfs.counters().ops;
+    let mut garbled_log_reads = 0;
+    for at in base + 1..base + 40 {
+        let disk = Arc::new(vfs.fork());
+        disk.schedule_fault(FaultKind::ReadCorruption, at);
+        match DurableLog::open(disk.clone(), Path::new(DIR)) {
+            Ok((_, cache, report)) => {
+                assert_eq!(
+                    indexes(&cache),
+                    (1..=40).map(|i| (1, i)).collect::<Vec<_>>(),
+                    "garbled read at op {at}"
+                );
+                assert_eq!(report.discarded_tail_bytes, 0, "garbled read at op {at}");
+                if disk.counters().read_corruptions > 0 {
+                    garbled_log_reads += 1;
+                }
+            }
+            // A garbled vote file is refused (see `a_damaged_vote_file_refuses_to_start`).
+            Err(e) => assert!(e.to_string().contains("vote"), "op {at}: {e}"),
+        }
+    }
+    assert!(
+        garbled_log_reads > 0,
+        "no run garbled a read of the log file"
+    );
+}
+
 #[test]
 fn a_corrupt_tail_is_cut_and_the_prefix_kept() {
     let vfs = Arc::new(SimVfs::new(5));

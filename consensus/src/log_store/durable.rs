@@ -3,7 +3,8 @@
 //! Files in the store's directory:
 //! - `log`: append-only [`LogRecord`]s (entries, truncations, purges), each checksummed. Every
 //!   change is one append followed by `sync`, so it is durable before the call returns (and so
-//!   before openraft is told). Recovery replays the valid prefix and cuts a torn/corrupt tail.
+//!   before openraft is told). Recovery replays the valid prefix and cuts a torn/corrupt tail
+//!   (re-reading first, so one garbled read never cuts entries that were durable).
 //!   When purged and truncated records dominate, the file is rewritten (temp file, sync, rename,
 //!   sync dir) to hold only the purge point and the live entries.
 //! - `vote`: one [`MetaRecord`] (vote + committed id), replaced atomically: write `vote.tmp`,
@@ -80,12 +81,12 @@ impl DurableLog {
         let log_path = dir.join(LOG_FILE);
         let mut dead_records = 0;
         if vfs.exists(&log_path)? {
-            let bytes = vfs.read_all(&log_path)?;
+            let (bytes, scanned) = read_longest_valid_prefix(&*vfs, &log_path)?;
             let Scan {
                 records,
                 valid_len,
                 tail_discarded,
-            } = scan::<LogRecord>(&bytes);
+            } = scanned;
             report.records = records.len();
             for (_, record) in records {
                 replay(&mut cache, record);
@@ -317,4 +318,30 @@ fn remove_leftover(vfs: &dyn Vfs, dir: &Path, name: &str) -> Result<(), LogStore
         vfs.sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// How many times recovery reads the log file while its scan still ends before the file does.
+const RECOVERY_READS: usize = 4;
+
+/// Reads the log file and scans it; while the scan stops short of the end, reads it again and
+/// keeps the read with the longest valid prefix. A checksum failure is either a torn tail (the
+/// same on every read) or a garbled read, which a second read does not repeat: cutting the log
+/// at a garbled read would drop entries openraft was told are durable, possibly committed ones.
+fn read_longest_valid_prefix(
+    vfs: &dyn Vfs,
+    path: &Path,
+) -> Result<(Vec<u8>, Scan<LogRecord>), LogStoreError> {
+    let bytes = vfs.read_all(path)?;
+    let mut best = (scan::<LogRecord>(&bytes), bytes);
+    for _ in 1..RECOVERY_READS {
+        if !best.0.tail_discarded {
+            break;
+        }
+        let bytes = vfs.read_all(path)?;
+        let again = scan::<LogRecord>(&bytes);
+        if again.valid_len > best.0.valid_len {
+            best = (again, bytes);
+        }
+    }
+    Ok((best.1, best.0))
 }

@@ -56,6 +56,20 @@ pub struct MetricsSample {
     pub committed: Option<u64>,
     /// The highest index the node has applied to its state machine.
     pub last_applied: Option<u64>,
+    /// The vote the node has persisted, if the harness sampled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<SampledVote>,
+}
+
+/// A node's persisted vote: the leader it granted (or, once `committed`, knows to be elected)
+/// for `term`. The derived order is the order a correct node's vote moves in: by term, then by
+/// candidate id (openraft 0.9 ranks leaders of one term by node id), then uncommitted before
+/// committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SampledVote {
+    pub term: u64,
+    pub node: Option<NodeId>,
+    pub committed: bool,
 }
 
 /// A log entry a node reported as committed.

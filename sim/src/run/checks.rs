@@ -8,7 +8,7 @@ use crate::check::convergence::check_convergence;
 use crate::check::durability::check_durability;
 use crate::check::liveness::{LivenessObservation, check_liveness};
 use crate::check::models::Register;
-use crate::check::raft::{RaftObservations, check_raft};
+use crate::check::raft::{LeaderIdentity, RaftObservations, check_raft};
 use crate::check::violation::{Property, Violation};
 use crate::check::{Budget, CheckOptions, PartitionVerdict, Verdict as LinVerdict, check};
 use crate::history::History;
@@ -91,6 +91,8 @@ pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
         samples: sim.samples.clone(),
         restarts: sim.restarts.clone(),
         committed: sim.committed.clone(),
+        // The consensus crate runs openraft 0.9 without `single-term-leader`.
+        leader_identity: LeaderIdentity::TermAndNode,
     }));
     if sim.live.is_empty() {
         out.violations.push(Violation::new(

@@ -14,7 +14,9 @@ use faultline_consensus::EngineState;
 use faultline_engine::WalOp;
 use openraft::ServerState;
 
-use crate::check::observation::{CommittedEntry, MetricsSample, NodeObservation, Role};
+use crate::check::observation::{
+    CommittedEntry, MetricsSample, NodeObservation, Role, SampledVote,
+};
 use crate::history::Time;
 use crate::workload::ops::{key_name, value_of};
 use crate::world::{Metrics, NodeId, World};
@@ -55,6 +57,11 @@ impl Samples {
                 last_log_index: m.last_log_index,
                 committed: None,
                 last_applied: m.last_applied.map(|l| l.index),
+                vote: Some(SampledVote {
+                    term: m.vote.leader_id().get_term(),
+                    node: m.vote.leader_id().voted_for(),
+                    committed: m.vote.is_committed(),
+                }),
             });
             if let Some(l) = m.last_applied {
                 let id = (l.index, l.leader_id.term);

@@ -181,6 +181,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     out.committed = samples.committed;
     out.end = ns(world.now());
     world.note("run finished");
+    world.power_off_everything().await;
     out
 }
 

@@ -84,6 +84,11 @@ impl Network {
         self.lock().hosts.insert(host, id);
     }
 
+    /// madsim's id of every registered host, servers and clients, in host order.
+    pub fn machines(&self) -> Vec<SimNodeId> {
+        self.lock().hosts.values().copied().collect()
+    }
+
     /// Every registered server, in id order.
     pub fn servers(&self) -> Vec<NodeId> {
         self.lock()

@@ -2,10 +2,18 @@
 //! from that seed, and turns a panic anywhere in the simulation into a `Finding` instead of a
 //! crashed harness.
 //!
-//! Why a fresh thread per seed: std's `HashMap` keys and tokio's `select!` RNG are thread-local
-//! and seeded when a thread first uses them; madsim re-seeds std's keys from the seed only on a
-//! thread that has not used them yet. A fresh thread per seed is what lets a seed replay the same
-//! way as the first seed of a process, the last, or the only one.
+//! Why a fresh thread per seed: std's `HashMap` keys are thread-local and seeded when a thread
+//! first uses them; madsim re-seeds them from the seed only on a thread that has not used them
+//! yet. A fresh thread per seed is what lets a seed replay the same way as the first seed of a
+//! process, the last, or the only one.
+//!
+//! Why a real tokio runtime around the simulation: openraft's internals use the real tokio's
+//! channels and unbiased `select!`, which draw from tokio's thread-local RNG. Left alone, tokio
+//! seeds that RNG from a process-wide counter, so a seed's second run in one process could wake
+//! waiters or pick `select!` branches in another order than its first. Entering a current-thread
+//! runtime built with `rng_seed(seed)` pins that RNG to the seed. The simulation runs inside
+//! `unconstrained`, because all of it is one poll of the outer future and tokio's cooperative
+//! budget would otherwise run out and starve the channels.
 //!
 //! This file is the one place that spawns OS threads: it runs outside the simulation.
 
@@ -86,7 +94,15 @@ where
         if let Some(limit) = spec.time_limit {
             rt.set_time_limit(limit);
         }
-        rt.block_on(body())
+        let seeded_tokio = real_tokio::runtime::Builder::new_current_thread()
+            .rng_seed(real_tokio::runtime::RngSeed::from_bytes(
+                &seed.to_le_bytes(),
+            ))
+            .build()
+            .expect("a current-thread tokio runtime needs no resources that can run out");
+        seeded_tokio.block_on(real_tokio::task::unconstrained(async move {
+            rt.block_on(body())
+        }))
     });
     match spawned {
         Ok(handle) => handle.join().map_err(|payload| Finding {

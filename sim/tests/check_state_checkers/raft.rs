@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use faultline_sim::check::observation::{CommittedEntry, MetricsSample, Role};
+use faultline_sim::check::observation::{CommittedEntry, MetricsSample, Role, SampledVote};
 use faultline_sim::check::raft::{
-    RaftObservations, check_election_safety, check_leader_completeness, check_log_matching,
-    check_monotonic, check_raft, check_state_machine_safety,
+    LeaderIdentity, RaftObservations, check_election_safety, check_leader_completeness,
+    check_log_matching, check_monotonic, check_raft, check_state_machine_safety,
 };
 use faultline_sim::check::violation::Property;
 use proptest::prelude::*;
@@ -47,7 +47,7 @@ fn two_leaders_in_a_term_are_reported() {
         sample(20, 2, 3, Role::Leader, Some(2)),
         sample(30, 3, 4, Role::Leader, Some(3)),
     ];
-    let v = check_election_safety(&samples);
+    let v = check_election_safety(&samples, LeaderIdentity::Term);
     let v = only(&v, Property::ElectionSafety);
     assert_eq!(v.nodes, [1, 2]);
     assert_eq!(v.at, Some(20), "visible when the second leader appears");
@@ -60,12 +60,53 @@ fn followers_naming_different_leaders_of_one_term_are_two_leaders() {
         sample(10, 1, 5, Role::Follower, Some(2)),
         sample(11, 3, 5, Role::Follower, Some(4)),
     ];
-    let v = check_election_safety(&samples);
+    let v = check_election_safety(&samples, LeaderIdentity::Term);
     assert_eq!(
         only(&v, Property::ElectionSafety).nodes,
         [1, 2, 3, 4],
         "claimed leaders and their reporters"
     );
+}
+
+fn voted(mut s: MetricsSample, term: u64, node: u64, committed: bool) -> MetricsSample {
+    s.vote = Some(SampledVote {
+        term,
+        node: Some(node),
+        committed,
+    });
+    s
+}
+
+#[test]
+fn leaders_of_one_term_taking_turns_are_normal_when_leaders_are_term_and_node() {
+    // openraft 0.9's default: node 2 outranks node 1 in term 3, and every vote only grows.
+    let samples = [
+        voted(sample(10, 1, 3, Role::Leader, Some(1)), 3, 1, true),
+        voted(sample(12, 2, 3, Role::Follower, Some(1)), 3, 1, true),
+        voted(sample(20, 2, 3, Role::Leader, Some(2)), 3, 2, true),
+        voted(sample(21, 3, 3, Role::Follower, Some(2)), 3, 2, true),
+    ];
+    assert!(check_election_safety(&samples, LeaderIdentity::TermAndNode).is_empty());
+    let term_mode = check_election_safety(&samples, LeaderIdentity::Term);
+    assert_eq!(only(&term_mode, Property::ElectionSafety).nodes, [1, 2]);
+}
+
+#[test]
+fn a_vote_that_goes_back_is_reported_in_both_modes() {
+    // Node 3 granted node 2 in term 3, then (a restart lost the vote) granted node 1.
+    let samples = [
+        voted(sample(10, 3, 3, Role::Follower, Some(2)), 3, 2, true),
+        sample(15, 3, 3, Role::Shutdown, None),
+        voted(sample(20, 3, 3, Role::Follower, None), 3, 1, false),
+        voted(sample(30, 3, 4, Role::Follower, None), 4, 1, false),
+    ];
+    for identity in [LeaderIdentity::Term, LeaderIdentity::TermAndNode] {
+        let v = check_election_safety(&samples, identity);
+        let v = only(&v, Property::ElectionSafety);
+        assert_eq!(v.nodes, [1, 2, 3]);
+        assert_eq!(v.at, Some(20));
+        assert!(v.message.contains("vote went back"), "{v}");
+    }
 }
 
 #[test]
@@ -74,7 +115,7 @@ fn shutdown_samples_claim_nothing() {
         sample(10, 1, 5, Role::Leader, Some(1)),
         sample(11, 2, 5, Role::Shutdown, Some(2)),
     ];
-    assert!(check_election_safety(&samples).is_empty());
+    assert!(check_election_safety(&samples, LeaderIdentity::Term).is_empty());
 }
 
 #[test]
@@ -285,6 +326,12 @@ fn run(steps: &[Step]) -> RaftObservations {
                     last_log_index: (last_log > 0).then_some(last_log),
                     committed: node.committed,
                     last_applied: node.applied,
+                    // A node votes once per term, for that term's leader (if it has one yet).
+                    vote: Some(SampledVote {
+                        term: node.term,
+                        node: leaders.get(&node.term).copied(),
+                        committed: false,
+                    }),
                 });
                 if let Some(c) = node.committed {
                     let index = 1 + x % c;
@@ -315,26 +362,48 @@ fn run(steps: &[Step]) -> RaftObservations {
 proptest! {
     #[test]
     fn correct_runs_are_clean(steps in prop::collection::vec(step(), 1..150)) {
-        let obs = run(&steps);
-        let v = check_raft(&obs);
-        prop_assert!(v.is_empty(), "{:#?}\n{:#?}", v, obs);
+        for identity in [LeaderIdentity::Term, LeaderIdentity::TermAndNode] {
+            let obs = RaftObservations { leader_identity: identity, ..run(&steps) };
+            let v = check_raft(&obs);
+            prop_assert!(v.is_empty(), "{:#?}\n{:#?}", v, obs);
+        }
     }
 
-    /// The same run with a second leader planted in a term that has one is reported.
+    /// The same run with a second leader planted in a term that has one is reported, where the
+    /// implementation promises one leader per term.
     #[test]
     fn planted_second_leader_fires(steps in prop::collection::vec(step(), 1..150), pick in any::<prop::sample::Index>()) {
-        let mut obs = run(&steps);
+        let mut obs = RaftObservations { leader_identity: LeaderIdentity::Term, ..run(&steps) };
         let leaders: Vec<&MetricsSample> = obs.samples.iter().filter(|s| s.role == Role::Leader).collect();
         prop_assume!(!leaders.is_empty());
         let mut intruder = (*pick.get(&leaders)).clone();
         intruder.node = 7;
         intruder.leader = Some(7);
         let term = intruder.term;
+        intruder.vote = None;
         obs.samples.push(intruder);
         let v = check_raft(&obs);
         prop_assert_eq!(v.len(), 1, "{:#?}", v);
         prop_assert_eq!(v[0].property, Property::ElectionSafety);
         let prefix = format!("term {term} ");
         prop_assert!(v[0].nodes.contains(&7) && v[0].message.starts_with(&prefix), "{}", v[0]);
+    }
+
+    /// The same run with one node's vote planted lower than one it had before is reported.
+    #[test]
+    fn planted_vote_regression_fires(steps in prop::collection::vec(step(), 1..150), pick in any::<prop::sample::Index>()) {
+        let mut obs = run(&steps);
+        let voted: Vec<MetricsSample> = obs.samples.iter().filter(|s| s.role != Role::Shutdown && s.vote.is_some_and(|v| v.term > 0)).cloned().collect();
+        prop_assume!(!voted.is_empty());
+        let mut forgetful = pick.get(&voted).clone();
+        let latest = obs.samples.iter().map(|s| s.at).max().unwrap_or(0);
+        forgetful.at = latest + 1;
+        forgetful.vote = Some(SampledVote { term: 0, node: None, committed: false });
+        forgetful.term = obs.samples.iter().filter(|s| s.node == forgetful.node).map(|s| s.term).max().unwrap_or(0);
+        forgetful.role = Role::Follower;
+        forgetful.leader = None;
+        obs.samples.push(forgetful);
+        let v = check_raft(&obs);
+        prop_assert!(v.iter().any(|v| v.property == Property::ElectionSafety && v.message.contains("vote went back")), "{:#?}", v);
     }
 }

@@ -116,6 +116,7 @@ pub fn sample(at: u64, node: u64, term: u64, role: Role, leader: Option<u64>) ->
         last_log_index: None,
         committed: None,
         last_applied: None,
+        vote: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! sampled over a run: node metrics ([`MetricsSample`]) and committed entries
 //! ([`CommittedEntry`]). One file per property, each citing the section it checks:
 //!
-//! - `election_safety`: at most one leader per term (§5.2);
+//! - `election_safety`: at most one leader per leader identity, and no vote ever goes back (§5.2);
 //! - `monotonic`: term, commit index and applied index never go back (§5.1, §5.3, Figure 2);
 //! - `log_matching`: committed entries with the same index and term carry the same payload (§5.3);
 //! - `state_machine_safety`: no two nodes commit different entries at one index (§5.4.3);
@@ -18,7 +18,7 @@ mod state_machine_safety;
 
 use serde::{Deserialize, Serialize};
 
-pub use election_safety::check_election_safety;
+pub use election_safety::{LeaderIdentity, check_election_safety};
 pub use leader_completeness::check_leader_completeness;
 pub use log_matching::check_log_matching;
 pub use monotonic::check_monotonic;
@@ -37,11 +37,14 @@ pub struct RaftObservations {
     pub restarts: Vec<(NodeId, Time)>,
     /// Committed entries as nodes reported them (empty if the harness did not collect them).
     pub committed: Vec<CommittedEntry>,
+    /// What the implementation under test keeps unique to one leader.
+    #[serde(default)]
+    pub leader_identity: LeaderIdentity,
 }
 
 /// Runs every Raft check.
 pub fn check_raft(observations: &RaftObservations) -> Vec<Violation> {
-    let mut violations = check_election_safety(&observations.samples);
+    let mut violations = check_election_safety(&observations.samples, observations.leader_identity);
     violations.extend(check_monotonic(
         &observations.samples,
         &observations.restarts,
