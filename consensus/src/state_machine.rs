@@ -45,6 +45,9 @@ pub struct EngineState {
     pub last_applied: Option<LogId>,
     /// `Database::replication_snapshot()`: ops that rebuild the engine's state from empty.
     pub ops: Vec<WalOp>,
+    /// Why the engine refuses writes, if a disk error poisoned it (its memory may then hold
+    /// an operation its disk does not).
+    pub poisoned: Option<String>,
 }
 
 /// Shared handle on the replicated state.
@@ -76,6 +79,7 @@ impl SmState {
         EngineState {
             last_applied: self.last_applied,
             ops: self.engine.replication_snapshot(),
+            poisoned: self.engine.poisoned().map(str::to_string),
         }
     }
 

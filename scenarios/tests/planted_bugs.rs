@@ -19,6 +19,7 @@ const FAST_SUBSET: &[(Bug, &str, u64)] = &[
     (Bug::VoteNotDurable, "leader-kill", 5),
     (Bug::StaleLocalRead, "random", 5),
     (Bug::FollowerRead, "minority-write", 5),
+    (Bug::EngineAckWithoutSync, "crash-restart", 5),
 ];
 
 fn seeds(budget: u64) -> Vec<u64> {

@@ -1,5 +1,5 @@
 //! Acceptance 3 for the state checkers: each one fires on a planted violation (lost acked
-//! write, phantom value, divergent replicas, two leaders in a term, regressing counters,
+//! write, phantom value, an engine that loses what it acknowledged, divergent replicas, two leaders in a term, regressing counters,
 //! conflicting committed entries, no leader after healing, and — through the linearizability
 //! wrapper — a stale read), naming the property, operations and nodes involved; and each stays
 //! silent on correct inputs, generated with proptest where inputs vary.
@@ -8,6 +8,8 @@
 mod convergence;
 #[path = "check_state_checkers/durability.rs"]
 mod durability;
+#[path = "check_state_checkers/engine_durability.rs"]
+mod engine_durability;
 #[path = "check_state_checkers/gen_register.rs"]
 mod gen_register;
 #[path = "check_state_checkers/liveness.rs"]

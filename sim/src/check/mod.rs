@@ -28,6 +28,7 @@ mod budget;
 mod checker;
 pub mod convergence;
 pub mod durability;
+pub mod engine_durability;
 pub mod generate;
 pub mod liveness;
 mod memo;

@@ -26,6 +26,19 @@ pub struct NodeObservation {
     pub state: BTreeMap<String, String>,
 }
 
+/// A node's engine as it stood when its node lost power, and as a recovery of the disk that
+/// power failure left behind found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineRecovery {
+    pub node: NodeId,
+    /// Simulated nanoseconds: when the power failed.
+    pub at: Time,
+    /// Everything the engine had acknowledged, flattened.
+    pub acknowledged: NodeObservation,
+    /// The recovered engine, flattened, or why recovery failed.
+    pub recovered: Result<NodeObservation, String>,
+}
+
 /// A node's Raft role at a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

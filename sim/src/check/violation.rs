@@ -20,6 +20,8 @@ pub enum Property {
     Linearizability,
     /// Acknowledged or observed writes survive on every live replica.
     Durability,
+    /// What a node's engine acknowledged survives a power failure of its disk.
+    EngineDurability,
     /// Replicas at the same applied index hold the same state.
     Convergence,
     /// At most one leader per term (Raft §5.2).
@@ -45,6 +47,7 @@ impl Property {
         match self {
             Property::Linearizability => "linearizability",
             Property::Durability => "durability",
+            Property::EngineDurability => "engine-durability",
             Property::Convergence => "convergence",
             Property::ElectionSafety => "election-safety",
             Property::LogMatching => "log-matching",

@@ -6,6 +6,7 @@
 
 use crate::check::convergence::check_convergence;
 use crate::check::durability::check_durability;
+use crate::check::engine_durability::check_engine_durability;
 use crate::check::liveness::{LivenessObservation, check_liveness};
 use crate::check::models::Register;
 use crate::check::raft::{LeaderIdentity, RaftObservations, check_raft};
@@ -87,6 +88,8 @@ pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
             .violations
             .push(refused(Property::Convergence, "convergence", e)),
     }
+    out.violations
+        .extend(check_engine_durability(&sim.engine_recoveries));
     out.violations.extend(check_raft(&RaftObservations {
         samples: sim.samples.clone(),
         restarts: sim.restarts.clone(),

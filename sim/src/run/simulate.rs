@@ -11,8 +11,10 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use faultline_consensus::EngineState;
+
 use super::observe::{Samples, flatten};
-use crate::check::observation::{CommittedEntry, MetricsSample, NodeObservation};
+use crate::check::observation::{CommittedEntry, EngineRecovery, MetricsSample, NodeObservation};
 use crate::history::{ProcessId, Time};
 use crate::nemesis::{Nemesis, NemesisCounts, resolve};
 use crate::plan::{LogStoreKind, Plan};
@@ -47,6 +49,8 @@ pub struct Simulated {
     pub live: Vec<NodeId>,
     pub observations: Vec<NodeObservation>,
     pub probes: Vec<usize>,
+    /// The engine probe of every power failure.
+    pub engine_recoveries: Vec<EngineRecovery>,
     pub workload: WorkloadStats,
     pub nemesis: NemesisCounts,
     pub end: Time,
@@ -179,6 +183,23 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     let samples = std::mem::take(&mut *samples.borrow_mut());
     out.samples = samples.samples;
     out.committed = samples.committed;
+    out.engine_recoveries = world
+        .engine_power_failures()
+        .iter()
+        .map(|f| EngineRecovery {
+            node: f.node,
+            at: ns(f.at),
+            acknowledged: flatten(f.node, &f.acknowledged),
+            recovered: f.recovered.as_ref().map_err(Clone::clone).map(|ops| {
+                let state = EngineState {
+                    last_applied: None,
+                    ops: ops.clone(),
+                    poisoned: None,
+                };
+                flatten(f.node, &state)
+            }),
+        })
+        .collect();
     out.end = ns(world.now());
     world.note("run finished");
     world.power_off_everything().await;

@@ -26,6 +26,7 @@
 
 pub mod client;
 pub mod config;
+pub mod engine_probe;
 pub mod error;
 pub mod network;
 pub mod node_slot;
@@ -51,6 +52,7 @@ pub use node_slot::Status;
 pub use runner::{Finding, RunSpec, run_seed, run_seeds, seeds_from_env};
 pub use trace::{Event, Outcome, Trace, TraceHash};
 
+use engine_probe::EnginePowerFailure;
 use node_slot::{NodeSlot, server_addr};
 use program::ConsensusProgram;
 
@@ -76,6 +78,7 @@ pub struct World {
     slots: Mutex<BTreeMap<NodeId, Arc<NodeSlot<Node>>>>,
     next_client: AtomicU32,
     admin: WorldClient,
+    power_failures: Mutex<Vec<EnginePowerFailure>>,
 }
 
 impl World {
@@ -116,6 +119,7 @@ impl World {
             slots: Mutex::default(),
             next_client: AtomicU32::new(1),
             admin,
+            power_failures: Mutex::default(),
             config,
         };
         world
@@ -252,9 +256,38 @@ impl World {
 
     // ---- faults ----------------------------------------------------------------------------
 
-    /// Power failure of `node`: its disk drops unsynced writes, every task of it dies.
+    /// Power failure of `node`: its disk drops unsynced writes, every task of it dies. If its
+    /// engine was healthy, the engine probe records what it had acknowledged and what its
+    /// recovery makes of the crashed disk (see `engine_probe`).
     pub fn kill(&self, node: NodeId) -> Result<(), WorldError> {
-        self.slot(node)?.kill()
+        let slot = self.slot(node)?;
+        let acknowledged = slot
+            .handle()
+            .ok()
+            .map(|n| n.engine_state())
+            .filter(|s| s.poisoned.is_none());
+        slot.kill()?;
+        if let Some(acknowledged) = acknowledged {
+            let failure = EnginePowerFailure {
+                node,
+                at: self.now(),
+                acknowledged,
+                recovered: engine_probe::recover_engine(slot.disk()),
+            };
+            self.power_failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(failure);
+        }
+        Ok(())
+    }
+
+    /// Every engine probe taken so far, in the order the power failures happened.
+    pub fn engine_power_failures(&self) -> Vec<EnginePowerFailure> {
+        self.power_failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Starts a killed node again on its surviving disk; waits until it listens.

@@ -1,0 +1,67 @@
+//! Engine durability: what a node's engine acknowledged survives a power failure of its disk.
+//!
+//! The Raft layer can mask an engine that acknowledges too early (a node rebuilds its state
+//! from the snapshot and the Raft log), so this is checked where the promise is made: at every
+//! power failure the harness notes what the engine had acknowledged and recovers a copy of the
+//! crashed disk with the engine's own recovery. The two must hold the same records: a missing
+//! or older record is a lost acknowledged write, an unknown one is a write that was never
+//! acknowledged (or a torn record taken for data), and a failed recovery is an engine that
+//! cannot come back from its own disk.
+
+use crate::check::observation::{EngineRecovery, NodeObservation};
+use crate::check::violation::{Property, Violation};
+
+/// How many differing keys a violation names.
+const SHOWN: usize = 5;
+
+/// One violation per power failure whose recovery differs from what was acknowledged.
+pub fn check_engine_durability(recoveries: &[EngineRecovery]) -> Vec<Violation> {
+    recoveries
+        .iter()
+        .filter_map(|r| {
+            let found = match &r.recovered {
+                Err(e) => format!("could not recover: {e}"),
+                Ok(recovered) => {
+                    let diff = differences(&r.acknowledged, recovered);
+                    if diff.is_empty() {
+                        return None;
+                    }
+                    let keys = diff.len();
+                    let shown: Vec<String> = diff.into_iter().take(SHOWN).collect();
+                    format!("{keys} record(s) differ: {}", shown.join("; "))
+                }
+            };
+            let message = format!(
+                "node {}'s engine after the power failure at {}: {found}",
+                r.node, r.at
+            );
+            Some(
+                Violation::new(Property::EngineDurability, message)
+                    .with_nodes([r.node])
+                    .at(r.at),
+            )
+        })
+        .collect()
+}
+
+/// Every key whose value differs, as "key: acknowledged X, recovered Y", in key order.
+fn differences(acknowledged: &NodeObservation, recovered: &NodeObservation) -> Vec<String> {
+    let show = |v: Option<&String>| v.map_or("nothing".to_string(), |v| format!("{v:?}"));
+    let mut keys: Vec<&String> = acknowledged
+        .state
+        .keys()
+        .chain(recovered.state.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| acknowledged.state.get(*k) != recovered.state.get(*k))
+        .map(|k| {
+            format!(
+                "{k}: acknowledged {}, recovered {}",
+                show(acknowledged.state.get(k)),
+                show(recovered.state.get(k))
+            )
+        })
+        .collect()
+}
