@@ -7,8 +7,7 @@ use faultline_sim::plan::{DiskFault, DiskFaultKind, Fault, NodeRef, Plan};
 
 use super::Scenario;
 use super::leader_kill::kill_and_restart;
-use super::schedule::{Schedule, Timeline, finish};
-use super::shape;
+use super::schedule::{Windows, windowed_plan};
 use crate::rng::SeedRng;
 
 pub struct DiskFaults;
@@ -23,30 +22,32 @@ impl Scenario for DiskFaults {
     }
 
     fn plan(&self, seed: u64) -> Plan {
-        let mut rng = SeedRng::new(self.name(), seed);
-        let plan = shape::draw(&mut rng, self.name(), seed);
-        let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
-        let mut schedule = Schedule::new();
-        for _ in 0..rng.range(1, 3) {
-            let Some((at, len)) = timeline.next_window(&mut rng, (100, 600), (300, 2_000)) else {
-                break;
-            };
-            // A fixed id, so the heal reaches the node the fault was set on.
-            let node = NodeRef::Id(rng.range(1, plan.cluster.nodes as u64));
-            let fault = disk_fault(&mut rng);
-            schedule.window(
-                at,
-                len,
-                Fault::Disk { node, fault },
-                Fault::DiskHeal { node },
-            );
-            if rng.chance(0.25) {
-                let (kill, restart) = kill_and_restart(node, rng.chance(0.3));
-                let down = rng.range(len / 4, len / 2);
-                schedule.window(at + len / 4, down, kill, restart);
-            }
-        }
-        finish(plan, schedule)
+        let windows = Windows {
+            count: (1, 3),
+            gap: (100, 600),
+            len: (300, 2_000),
+        };
+        windowed_plan(
+            self.name(),
+            seed,
+            windows,
+            |rng, plan, schedule, at, len| {
+                // A fixed id, so the heal reaches the node the fault was set on.
+                let node = NodeRef::Id(rng.range(1, plan.cluster.nodes as u64));
+                let fault = disk_fault(rng);
+                schedule.window(
+                    at,
+                    len,
+                    Fault::Disk { node, fault },
+                    Fault::DiskHeal { node },
+                );
+                if rng.chance(0.25) {
+                    let (kill, restart) = kill_and_restart(node, rng.chance(0.3));
+                    let down = rng.range(len / 4, len / 2);
+                    schedule.window(at + len / 4, down, kill, restart);
+                }
+            },
+        )
     }
 }
 

@@ -5,9 +5,7 @@
 use faultline_sim::plan::{Fault, NodeRef, Plan};
 
 use super::Scenario;
-use super::schedule::{Schedule, Timeline, finish};
-use super::shape;
-use crate::rng::SeedRng;
+use super::schedule::{Windows, windowed_plan};
 
 pub struct LeaderKill;
 
@@ -21,18 +19,15 @@ impl Scenario for LeaderKill {
     }
 
     fn plan(&self, seed: u64) -> Plan {
-        let mut rng = SeedRng::new(self.name(), seed);
-        let plan = shape::draw(&mut rng, self.name(), seed);
-        let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
-        let mut schedule = Schedule::new();
-        for _ in 0..rng.range(1, 3) {
-            let Some((at, len)) = timeline.next_window(&mut rng, (200, 1_000), (200, 2_000)) else {
-                break;
-            };
+        let windows = Windows {
+            count: (1, 3),
+            gap: (200, 1_000),
+            len: (200, 2_000),
+        };
+        windowed_plan(self.name(), seed, windows, |rng, _, schedule, at, len| {
             let (kill, restart) = kill_and_restart(NodeRef::Leader, rng.chance(0.3));
             schedule.window(at, len, kill, restart);
-        }
-        finish(plan, schedule)
+        })
     }
 }
 

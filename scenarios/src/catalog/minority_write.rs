@@ -5,9 +5,7 @@
 use faultline_sim::plan::{Fault, Plan};
 
 use super::Scenario;
-use super::schedule::{Schedule, Timeline, finish};
-use super::shape;
-use crate::rng::SeedRng;
+use super::schedule::{Windows, windowed_plan};
 
 pub struct MinorityWrite;
 
@@ -21,16 +19,14 @@ impl Scenario for MinorityWrite {
     }
 
     fn plan(&self, seed: u64) -> Plan {
-        let mut rng = SeedRng::new(self.name(), seed);
-        let plan = shape::draw(&mut rng, self.name(), seed);
-        let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
-        let mut schedule = Schedule::new();
-        for _ in 0..rng.range(1, 3) {
-            // Long enough for a new leader to be elected on the majority side and for the
-            // stranded one to take writes it can never commit.
-            let Some((at, len)) = timeline.next_window(&mut rng, (200, 800), (800, 3_000)) else {
-                break;
-            };
+        // Windows long enough for a new leader to be elected on the majority side and for the
+        // stranded one to take writes it can never commit.
+        let windows = Windows {
+            count: (1, 3),
+            gap: (200, 800),
+            len: (800, 3_000),
+        };
+        windowed_plan(self.name(), seed, windows, |rng, _, schedule, at, len| {
             let cut = if rng.chance(0.6) {
                 Fault::IsolateLeader
             } else {
@@ -42,7 +38,6 @@ impl Scenario for MinorityWrite {
             if rng.chance(0.2) {
                 schedule.at(at + len + rng.range(50, 300), Fault::TransferLeader);
             }
-        }
-        finish(plan, schedule)
+        })
     }
 }

@@ -5,8 +5,7 @@
 use faultline_sim::plan::{Fault, NodeRef, Plan};
 
 use super::Scenario;
-use super::schedule::{Schedule, Timeline, finish};
-use super::shape;
+use super::schedule::{Windows, windowed_plan};
 use crate::rng::SeedRng;
 
 pub struct Partition;
@@ -21,19 +20,20 @@ impl Scenario for Partition {
     }
 
     fn plan(&self, seed: u64) -> Plan {
-        let mut rng = SeedRng::new(self.name(), seed);
-        let plan = shape::draw(&mut rng, self.name(), seed);
-        let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
-        let mut schedule = Schedule::new();
-        let windows = rng.range(1, 4);
-        for _ in 0..windows {
-            let Some((at, len)) = timeline.next_window(&mut rng, (100, 800), (300, 2_500)) else {
-                break;
-            };
-            let cut = partition_fault(&mut rng, plan.cluster.nodes);
-            schedule.window(at, len, cut, Fault::Heal);
-        }
-        finish(plan, schedule)
+        let windows = Windows {
+            count: (1, 4),
+            gap: (100, 800),
+            len: (300, 2_500),
+        };
+        windowed_plan(
+            self.name(),
+            seed,
+            windows,
+            |rng, plan, schedule, at, len| {
+                let cut = partition_fault(rng, plan.cluster.nodes);
+                schedule.window(at, len, cut, Fault::Heal);
+            },
+        )
     }
 }
 

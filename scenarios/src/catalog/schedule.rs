@@ -6,6 +6,7 @@
 
 use faultline_sim::plan::{Fault, Plan, ScheduledFault};
 
+use super::shape;
 use crate::rng::SeedRng;
 
 /// Faults in the making, in insertion order until [`Schedule::finish`] sorts them.
@@ -102,4 +103,35 @@ pub fn finish(mut plan: Plan, schedule: Schedule) -> Plan {
         plan.liveness.heal_at_ms = plan.liveness.heal_at_ms.max(last.at_ms);
     }
     plan
+}
+
+/// How a scenario made of fault windows spaces them: how many (drawn from `count`), the gap
+/// before each and each one's length (ms ranges, as [`Timeline::next_window`] takes them).
+#[derive(Debug, Clone, Copy)]
+pub struct Windows {
+    pub count: (u64, u64),
+    pub gap: (u64, u64),
+    pub len: (u64, u64),
+}
+
+/// The plan of a scenario that is a run of fault windows: the seed's cluster shape, then as
+/// many windows as fit, each handed to `fill(rng, plan, schedule, start_ms, len_ms)` to put
+/// its faults in.
+pub fn windowed_plan(
+    scenario: &str,
+    seed: u64,
+    windows: Windows,
+    mut fill: impl FnMut(&mut SeedRng, &Plan, &mut Schedule, u64, u64),
+) -> Plan {
+    let mut rng = SeedRng::new(scenario, seed);
+    let plan = shape::draw(&mut rng, scenario, seed);
+    let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
+    let mut schedule = Schedule::new();
+    for _ in 0..rng.range(windows.count.0, windows.count.1) {
+        let Some((at, len)) = timeline.next_window(&mut rng, windows.gap, windows.len) else {
+            break;
+        };
+        fill(&mut rng, &plan, &mut schedule, at, len);
+    }
+    finish(plan, schedule)
 }
