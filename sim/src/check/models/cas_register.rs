@@ -6,6 +6,7 @@
 use crate::check::model::{Model, ModelError, Op};
 use crate::history::{Call, Ret};
 
+use super::register::step_register;
 use super::{PendingReads, bad_result, describe_key, unsupported};
 
 /// A compare-and-set register per key; a missing value reads as none.
@@ -51,16 +52,13 @@ impl Model for CasRegister {
     ) -> Option<Self::State> {
         let op = &ops[op];
         match (op.call, op.ret) {
-            (Call::Read { .. }, Some(Ret::Read(v))) => (v == state).then(|| state.clone()),
-            (Call::Write { value, .. }, _) => Some(Some(value.clone())),
-            (Call::Delete { .. }, _) => Some(None),
             (Call::Cas { from, to, .. }, Some(Ret::Cas(true)) | None) => {
                 (state.as_ref() == Some(from)).then(|| Some(to.clone()))
             }
             (Call::Cas { from, .. }, Some(Ret::Cas(false))) => {
                 (state.as_ref() != Some(from)).then(|| state.clone())
             }
-            _ => None,
+            (call, ret) => step_register(call, ret, state),
         }
     }
 

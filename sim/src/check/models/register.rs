@@ -45,13 +45,7 @@ impl Model for Register {
         state: &Self::State,
         op: usize,
     ) -> Option<Self::State> {
-        let op = &ops[op];
-        match (op.call, op.ret) {
-            (Call::Read { .. }, Some(Ret::Read(v))) => (v == state).then(|| state.clone()),
-            (Call::Write { value, .. }, _) => Some(Some(value.clone())),
-            (Call::Delete { .. }, _) => Some(None),
-            _ => None,
-        }
+        step_register(ops[op].call, ops[op].ret, state)
     }
 
     fn is_read_only(&self, call: &Call, _ret: Option<&Ret>) -> bool {
@@ -123,5 +117,21 @@ impl Model for Register {
 
     fn state_heap_bytes(&self, state: &Self::State) -> usize {
         state.as_ref().map_or(0, String::capacity)
+    }
+}
+
+/// One register step: read, write or delete applied to `state`, or `None` if the op cannot
+/// follow it (or is not a register op). Shared with the compare-and-set register.
+#[inline]
+pub(super) fn step_register(
+    call: &Call,
+    ret: Option<&Ret>,
+    state: &Option<String>,
+) -> Option<Option<String>> {
+    match (call, ret) {
+        (Call::Read { .. }, Some(Ret::Read(v))) => (v == state).then(|| state.clone()),
+        (Call::Write { value, .. }, _) => Some(Some(value.clone())),
+        (Call::Delete { .. }, _) => Some(None),
+        _ => None,
     }
 }
