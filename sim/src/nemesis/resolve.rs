@@ -9,17 +9,7 @@ use crate::world::{NodeId, Status, World};
 
 /// The voters of the newest membership any live node knows, in id order.
 pub fn members(w: &World) -> Vec<NodeId> {
-    let mut best: Option<(Option<openraft::LogId<NodeId>>, Vec<NodeId>)> = None;
-    for node in w.live_nodes() {
-        let Ok(m) = w.metrics(node) else { continue };
-        let log_id = *m.membership_config.log_id();
-        if best.as_ref().is_none_or(|(b, _)| log_id > *b) {
-            let mut voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
-            voters.sort_unstable();
-            best = Some((log_id, voters));
-        }
-    }
-    best.map(|(_, v)| v).unwrap_or_default()
+    w.voters()
 }
 
 /// The voters that are up, in id order.

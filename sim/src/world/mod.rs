@@ -463,26 +463,19 @@ impl World {
         Ok(self.slot(node)?.handle()?.engine_state())
     }
 
+    /// The voters of the newest membership any live node knows, in id order.
+    pub fn voters(&self) -> Vec<NodeId> {
+        newest_voters(&self.live_metrics())
+    }
+
     /// The live voter that considers itself leader in the highest term, if no live voter knows
-    /// of a higher term (voters of the newest membership a live node knows).
+    /// of a higher term (voters as [`World::voters`] names them).
     pub fn leader(&self) -> Option<NodeId> {
-        let metrics: Vec<(NodeId, Metrics)> = self
-            .live_nodes()
-            .into_iter()
-            .filter_map(|n| self.metrics(n).ok().map(|m| (n, m)))
-            .collect();
-        // Only the voters of the newest membership any live node knows count: a node removed
-        // from the group whose removal it never learned keeps campaigning with ever higher
-        // terms, and the group (whose members reject it) rightly carries on without it.
-        let newest = metrics
-            .iter()
-            .max_by_key(|(_, m)| *m.membership_config.log_id())?;
-        let voters: Vec<NodeId> = newest
-            .1
-            .membership_config
-            .membership()
-            .voter_ids()
-            .collect();
+        let metrics = self.live_metrics();
+        // Only voters count: a node removed from the group whose removal it never learned keeps
+        // campaigning with ever higher terms, and the group (whose members reject it) rightly
+        // carries on without it.
+        let voters = newest_voters(&metrics);
         let members: Vec<&(NodeId, Metrics)> =
             metrics.iter().filter(|(n, _)| voters.contains(n)).collect();
         let top = members.iter().map(|(_, m)| m.current_term).max()?;
@@ -494,6 +487,14 @@ impl World {
                     && m.current_leader == Some(*n)
             })
             .map(|(n, _)| *n)
+    }
+
+    /// The metrics of every live node, in id order.
+    fn live_metrics(&self) -> Vec<(NodeId, Metrics)> {
+        self.live_nodes()
+            .into_iter()
+            .filter_map(|n| self.metrics(n).ok().map(|m| (n, m)))
+            .collect()
     }
 
     /// Waits until `leader()` answers.
@@ -553,4 +554,21 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// The voters of the newest membership among `metrics` (the first node's, on a tie), in id
+/// order.
+fn newest_voters(metrics: &[(NodeId, Metrics)]) -> Vec<NodeId> {
+    let mut best: Option<(Option<openraft::LogId<NodeId>>, &Metrics)> = None;
+    for (_, m) in metrics {
+        let log_id = *m.membership_config.log_id();
+        if best.as_ref().is_none_or(|(b, _)| log_id > *b) {
+            best = Some((log_id, m));
+        }
+    }
+    let mut voters: Vec<NodeId> = best
+        .map(|(_, m)| m.membership_config.membership().voter_ids().collect())
+        .unwrap_or_default();
+    voters.sort_unstable();
+    voters
 }
