@@ -47,6 +47,20 @@ async fn world(seed: u64, config: WorldConfig) -> World {
         .unwrap_or_else(|e| panic!("world did not boot: {e}"))
 }
 
+/// A booted world, a client of it, and the register collection created through that client
+/// (acknowledged, and fed to the returned reference).
+async fn world_with_collection(
+    seed: u64,
+    config: WorldConfig,
+) -> (World, faultline_sim::world::WorldClient, Reference) {
+    let w = world(seed, config).await;
+    let c = w.client().unwrap();
+    let mut reference = Reference::new();
+    write_acked(&w, &c, create_collection(), TRIES).await;
+    reference.apply(&create_collection());
+    (w, c, reference)
+}
+
 fn rng() -> madsim::rand::GlobalRng {
     madsim::rand::thread_rng()
 }
@@ -73,11 +87,7 @@ async fn write_some(
 /// Item 1: a single-member group commits ops and the engine serves them.
 pub fn single_member(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
     boxed(async move {
-        let w = world(seed, WorldConfig::with_nodes(1)).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(1)).await;
         write_some(&w, &c, &mut reference, 12, 6, 100).await;
         let del = delete(rng().gen_range(0..6));
         write_acked(&w, &c, del.clone(), TRIES).await;
@@ -105,11 +115,7 @@ pub fn apply_fault(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
             log_store: LogStore::Memory,
             ..WorldConfig::with_nodes(1)
         };
-        let w = world(seed, config).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, config).await;
         write_some(&w, &c, &mut reference, 4, 4, 100).await;
 
         let kinds = [FaultKind::WriteEio, FaultKind::SyncEio, FaultKind::NoSpace];
@@ -143,11 +149,7 @@ pub fn apply_fault(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
 /// Item 3: snapshot build, read-back and install (by a restart from a purged log) round-trip.
 pub fn snapshot_roundtrip(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
     boxed(async move {
-        let w = world(seed, WorldConfig::with_nodes(1)).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(1)).await;
         write_some(&w, &c, &mut reference, 15, 8, 100).await;
         let before = w.engine_state(1).unwrap();
         let at = w.trigger_snapshot(1).await.unwrap();
@@ -188,11 +190,7 @@ pub fn snapshot_to_fresh_voter(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>
             voters: 1,
             ..WorldConfig::with_nodes(2)
         };
-        let w = world(seed, config).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, config).await;
         write_some(&w, &c, &mut reference, 15, 8, 100).await;
         let at = w.trigger_snapshot(1).await.unwrap();
         w.purge_log(1, at).await.unwrap();
@@ -223,11 +221,7 @@ pub fn snapshot_to_fresh_voter(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>
 /// Item 5: a three-member group applies every committed op on every voter.
 pub fn three_member_apply(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
     boxed(async move {
-        let w = world(seed, WorldConfig::with_nodes(3)).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(3)).await;
         let mut last = write_some(&w, &c, &mut reference, 20, 10, 100).await;
         for _ in 0..3 {
             let req = delete(rng().gen_range(0..10));
@@ -246,12 +240,8 @@ pub fn three_member_apply(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
 /// Item 6 (and the bench's scenario): after the leader is killed, every acknowledged write is
 /// served by the survivors, and they agree with a single-node engine fed the same ops.
 pub async fn leader_kill_with(seed: u64, writes: u64) -> Trace {
-    let w = world(seed, WorldConfig::with_nodes(3)).await;
-    let c = w.client().unwrap();
+    let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(3)).await;
     let keys = 16;
-    let mut reference = Reference::new();
-    write_acked(&w, &c, create_collection(), TRIES).await;
-    reference.apply(&create_collection());
     let kill_after = rng().gen_range(1..writes);
     write_some(&w, &c, &mut reference, kill_after, keys, 100).await;
     let leader = w.leader().expect("a leader");
@@ -293,11 +283,7 @@ pub fn leader_kill(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
 /// the remaining node still holds everything committed before.
 pub fn minority_write(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
     boxed(async move {
-        let w = world(seed, WorldConfig::with_nodes(3)).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(3)).await;
         let last = write_some(&w, &c, &mut reference, 10, 6, 100).await;
         // The minority is the current leader (or, by the seed, a follower).
         let leader = w.leader().expect("a leader");
@@ -340,11 +326,7 @@ pub fn snapshot_purge_join(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
             voters: 3,
             ..WorldConfig::with_nodes(4)
         };
-        let w = world(seed, config).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, config).await;
         write_some(&w, &c, &mut reference, 15, 8, 100).await;
         let leader = w.leader().expect("a leader");
         let at = w.trigger_snapshot(leader).await.unwrap();
@@ -369,11 +351,7 @@ pub fn snapshot_purge_join(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
 /// Item 9: a partitioned voter rejoins after healing and catches up.
 pub fn partition_rejoin(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
     boxed(async move {
-        let w = world(seed, WorldConfig::with_nodes(3)).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(3)).await;
         write_some(&w, &c, &mut reference, 5, 8, 100).await;
         let leader = w.leader().expect("a leader");
         let cut = (1..=3)
@@ -401,11 +379,7 @@ pub fn partition_rejoin(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
 /// durable log and vote and rejoins without losing any acknowledged write.
 pub fn crash_restart(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
     boxed(async move {
-        let w = world(seed, WorldConfig::with_nodes(3)).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(3)).await;
         write_some(&w, &c, &mut reference, 10, 8, 100).await;
         let victim = rng().gen_range(1..=3u64);
         let disk = w.disk(victim).unwrap();
@@ -447,11 +421,7 @@ pub fn crash_restart(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
 /// still let every write commit; after healing, every voter converges.
 pub fn lossy_network(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
     boxed(async move {
-        let w = world(seed, WorldConfig::with_nodes(3)).await;
-        let c = w.client().unwrap();
-        let mut reference = Reference::new();
-        write_acked(&w, &c, create_collection(), TRIES).await;
-        reference.apply(&create_collection());
+        let (w, c, mut reference) = world_with_collection(seed, WorldConfig::with_nodes(3)).await;
         let base = NetBase {
             latency: Duration::from_millis(1)..Duration::from_millis(rng().gen_range(5..30)),
             loss: rng().gen_range(0.0..0.1),
