@@ -3,54 +3,22 @@
 //! again from the survivors.
 //!
 //! Runs only in a build without `--cfg madsim`:
-//! `RUSTFLAGS="" CARGO_TARGET_DIR=/work/target-real cargo test -p faultline-consensus --test real_cluster`
+//! `RUSTFLAGS="" CARGO_TARGET_DIR=target/real cargo test -p faultline-consensus --test real_cluster`
 #![cfg(not(madsim))]
+
+#[macro_use]
+#[path = "common/driver.rs"]
+mod driver;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_consensus::{
-    Client, ClientError, JsonValue, LogStoreKind, Node, NodeConfig, NodeId, WriteRequest,
-};
-use faultline_engine::{Descriptor, Metric, StdVfs};
+use faultline_consensus::{Client, LogStoreKind, Node, NodeConfig, NodeId};
+use faultline_engine::StdVfs;
 
-/// Retry a call until it succeeds (bounded), as a test driver waiting out an election.
-macro_rules! retry {
-    ($what:expr, $call:expr) => {{
-        let mut attempt = 0;
-        loop {
-            match $call.await {
-                Ok(v) => break v,
-                Err(e) => {
-                    attempt += 1;
-                    assert!(attempt < 100, "{} never succeeded: {e}", $what);
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    }};
-}
-
-fn raft_config() -> openraft::Config {
-    openraft::Config {
-        cluster_name: "real".into(),
-        heartbeat_interval: 50,
-        election_timeout_min: 300,
-        election_timeout_max: 600,
-        ..Default::default()
-    }
-}
-
-fn upsert(id: u64) -> WriteRequest {
-    WriteRequest::Upsert {
-        collection: "c".into(),
-        id,
-        vector: vec![id as f32, 1.0],
-        payload: JsonValue(serde_json::json!({ "v": id })),
-    }
-}
+use driver::{create_collection, raft_config, upsert};
 
 #[tokio::test]
 async fn three_nodes_on_loopback_survive_leader_shutdown() {
@@ -64,7 +32,7 @@ async fn three_nodes_on_loopback_survive_leader_shutdown() {
             data_dir: dir.path().join(format!("node{id}")),
             vfs: vfs.clone(),
             log_store: LogStoreKind::Durable,
-            raft: raft_config(),
+            raft: raft_config("real"),
             rpc_timeout: Duration::from_millis(500),
         })
         .await
@@ -78,19 +46,7 @@ async fn three_nodes_on_loopback_survive_leader_shutdown() {
     }
 
     let mut c = Client::new(members.clone(), Duration::from_secs(3));
-    let create = WriteRequest::CreateCollection {
-        name: "c".into(),
-        descriptor: Descriptor {
-            dim: 2,
-            metric: Metric::L2,
-        },
-    };
-    retry!("create", async {
-        match c.write(create.clone()).await {
-            Err(ClientError::Definite(m)) if m.contains("already exists") => Ok(()),
-            other => other.map(|_| ()),
-        }
-    });
+    create_collection(&mut c).await;
     for i in 0..20 {
         retry!("upsert", c.write(upsert(i)));
     }

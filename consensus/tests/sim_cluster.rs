@@ -3,29 +3,23 @@
 //! restart from its durable log and snapshot-free state.
 #![cfg(madsim)]
 
+#[macro_use]
+#[path = "common/driver.rs"]
+mod driver;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use faultline_consensus::{
-    Client, ClientError, JsonValue, LogStoreKind, Node, NodeConfig, NodeId, WriteRequest,
-};
-use faultline_engine::{Descriptor, Metric, SimVfs};
+use faultline_consensus::{Client, LogStoreKind, Node, NodeConfig, NodeId};
+use faultline_engine::SimVfs;
 use madsim::runtime::{Handle, Runtime};
 
-type Slots = Arc<Mutex<BTreeMap<NodeId, Node>>>;
+use driver::{create_collection, raft_config, upsert};
 
-fn raft_config() -> openraft::Config {
-    openraft::Config {
-        cluster_name: "sim".into(),
-        heartbeat_interval: 50,
-        election_timeout_min: 300,
-        election_timeout_max: 600,
-        ..Default::default()
-    }
-}
+type Slots = Arc<Mutex<BTreeMap<NodeId, Node>>>;
 
 fn addr(id: NodeId) -> SocketAddr {
     format!("10.0.0.{id}:7000").parse().unwrap()
@@ -38,35 +32,9 @@ fn node_config(id: NodeId, vfs: Arc<SimVfs>) -> NodeConfig {
         data_dir: PathBuf::from(format!("/node{id}")),
         vfs,
         log_store: LogStoreKind::Durable,
-        raft: raft_config(),
+        raft: raft_config("sim"),
         rpc_timeout: Duration::from_millis(500),
     }
-}
-
-fn upsert(id: u64) -> WriteRequest {
-    WriteRequest::Upsert {
-        collection: "c".into(),
-        id,
-        vector: vec![id as f32, 1.0],
-        payload: JsonValue(serde_json::json!({ "v": id })),
-    }
-}
-
-/// Retry a call until it succeeds (bounded), as a test driver waiting out an election.
-macro_rules! retry {
-    ($what:expr, $call:expr) => {{
-        let mut attempt = 0;
-        loop {
-            match $call.await {
-                Ok(v) => break v,
-                Err(e) => {
-                    attempt += 1;
-                    assert!(attempt < 100, "{} never succeeded: {e}", $what);
-                    madsim::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    }};
 }
 
 fn run(seed: u64) {
@@ -112,20 +80,7 @@ fn run(seed: u64) {
         let leader = client_node
             .spawn(async move {
                 let mut c = Client::new(m2, Duration::from_secs(2));
-                let create = WriteRequest::CreateCollection {
-                    name: "c".into(),
-                    descriptor: Descriptor {
-                        dim: 2,
-                        metric: Metric::L2,
-                    },
-                };
-                // A retried create may find its first attempt applied: "already exists" is success.
-                retry!("create", async {
-                    match c.write(create.clone()).await {
-                        Err(ClientError::Definite(m)) if m.contains("already exists") => Ok(()),
-                        other => other.map(|_| ()),
-                    }
-                });
+                create_collection(&mut c).await;
                 for i in 0..50 {
                     let w = retry!("upsert", c.write(upsert(i)));
                     assert!(w.log_index > 0);
