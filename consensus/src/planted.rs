@@ -4,9 +4,9 @@
 
 use faultline_engine::WalOp;
 
-use crate::api::{ClientReply, Record, ServerError, WriteResponse};
-use crate::state_machine::{SharedState, SmState, lock_state};
-use crate::type_config::{Applied, Command, Raft};
+use crate::api::{ClientReply, ServerError, WriteResponse};
+use crate::state_machine::{SharedState, lock_state};
+use crate::type_config::{Command, Raft};
 
 /// `ack-before-commit`: hand the entry to Raft and answer at once with the response the apply
 /// would probably give, without waiting for the entry to commit (or even to be appended).
@@ -16,7 +16,8 @@ pub async fn ack_on_propose(
     request_id: u64,
     op: WalOp,
 ) -> Result<ClientReply, ServerError> {
-    let applied = guess(&lock_state(state), &op);
+    // What the apply would observe if it ran now.
+    let applied = lock_state(state).observe(&op);
     let log_index = raft.metrics().borrow().last_log_index.map_or(1, |i| i + 1);
     let outcome = raft
         .client_write_ff(Command { request_id, op })
@@ -25,32 +26,4 @@ pub async fn ack_on_propose(
     // The receiver of the real outcome is dropped: nobody waits for the commit.
     drop(outcome);
     Ok(ClientReply::Written(WriteResponse { log_index, applied }))
-}
-
-/// What applying `op` to the local state would observe, as of now.
-fn guess(s: &SmState, op: &WalOp) -> Applied {
-    let record = |collection_id: u64, id: u64| {
-        let name = s.collection_name(collection_id)?;
-        let r = s.engine.get(&name, id).ok().flatten()?;
-        Some(Record::from_engine(id, r))
-    };
-    match op {
-        WalOp::CreateCollection { collection_id, .. } => Applied::CollectionCreated {
-            collection_id: *collection_id,
-        },
-        WalOp::DropCollection { .. } => Applied::CollectionDropped,
-        WalOp::Upsert {
-            collection_id,
-            external_id,
-            ..
-        } => Applied::Upserted {
-            previous: record(*collection_id, *external_id),
-        },
-        WalOp::Delete {
-            collection_id,
-            external_id,
-        } => Applied::Deleted {
-            previous: record(*collection_id, *external_id),
-        },
-    }
 }

@@ -101,8 +101,9 @@ impl SmState {
         })
     }
 
-    fn apply_op(&mut self, op: WalOp, log_id: LogId) -> Result<Applied, ApplyFault> {
-        let observed = match &op {
+    /// What applying `op` to the current state observes: the record it replaces, if any.
+    pub(crate) fn observe(&self, op: &WalOp) -> Applied {
+        match op {
             WalOp::CreateCollection { collection_id, .. } => Applied::CollectionCreated {
                 collection_id: *collection_id,
             },
@@ -120,7 +121,11 @@ impl SmState {
             } => Applied::Deleted {
                 previous: self.record(*collection_id, *external_id),
             },
-        };
+        }
+    }
+
+    fn apply_op(&mut self, op: WalOp, log_id: LogId) -> Result<Applied, ApplyFault> {
+        let observed = self.observe(&op);
         let created = match &op {
             WalOp::CreateCollection { collection_id, .. } => Some(*collection_id),
             _ => None,
