@@ -3,7 +3,6 @@
 //! the regression corpus with a short reason, and its report is written.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -21,7 +20,7 @@ use faultline_scenarios::stats::{ScenarioStats, render_table};
 use faultline_sim::run::{run_plan, write_report};
 
 use super::Outcome;
-use super::progress::{bar, default_jobs, say};
+use super::progress::{bar, default_jobs, on_seed_done};
 
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
@@ -69,15 +68,7 @@ pub fn run(args: &FuzzArgs) -> Result<Outcome> {
         scenarios,
     };
     let pb = bar(None);
-    let failed = AtomicU64::new(0);
-    let on_done = |o: &SeedOutcome| {
-        if let Some(why) = &o.failure {
-            let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
-            pb.set_message(format!("{n} failed"));
-            say(&pb, &format!("FAIL {} seed {}: {why}", o.scenario, o.seed));
-        }
-        pb.inc(1);
-    };
+    let on_done = on_seed_done(&pb);
     let report = fuzz(&config, &on_done);
     pb.finish_and_clear();
     let rows: Vec<ScenarioStats> = report.stats.values().cloned().collect();

@@ -3,8 +3,11 @@
 //! terminal, so piped or CI output stays clean.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use faultline_scenarios::outcome::SeedOutcome;
 
 /// A bar over `len` seeds, or a spinner when `len` is `None`.
 pub fn bar(len: Option<u64>) -> ProgressBar {
@@ -33,6 +36,20 @@ pub fn bar(len: Option<u64>) -> ProgressBar {
 /// Prints a line without tearing the bar (a hidden bar just prints).
 pub fn say(pb: &ProgressBar, line: &str) {
     pb.suspend(|| println!("{line}"));
+}
+
+/// The per-seed callback of a campaign: advances `pb` by one seed and, for a failing seed,
+/// prints its `FAIL` line and counts it in the bar's message.
+pub fn on_seed_done(pb: &ProgressBar) -> impl Fn(&SeedOutcome) + Sync + '_ {
+    let failed = AtomicU64::new(0);
+    move |o: &SeedOutcome| {
+        if let Some(why) = &o.failure {
+            let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
+            pb.set_message(format!("{n} failed"));
+            say(pb, &format!("FAIL {} seed {}: {why}", o.scenario, o.seed));
+        }
+        pb.inc(1);
+    }
 }
 
 /// The default number of jobs: every core.

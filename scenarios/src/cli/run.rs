@@ -2,7 +2,6 @@
 //! table per scenario, and a repro line for every failing seed. `--check-determinism` runs
 //! each seed twice in-process and replays a sample in fresh processes.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -14,7 +13,7 @@ use faultline_scenarios::seeds::SeedRange;
 use faultline_scenarios::stats::{ScenarioStats, render_table};
 
 use super::Outcome;
-use super::progress::{bar, default_jobs, say};
+use super::progress::{bar, default_jobs, on_seed_done};
 
 /// More seeds than this in one `run` is almost certainly a typo; campaigns use `fuzz`.
 const MAX_SEEDS: u64 = 100_000_000;
@@ -69,15 +68,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     };
     let seeds: Vec<u64> = args.seeds.iter().collect();
     let pb = bar(Some(seeds.len() as u64 * scenarios.len() as u64));
-    let failed = AtomicU64::new(0);
-    let on_done = |o: &SeedOutcome| {
-        if let Some(why) = &o.failure {
-            let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
-            pb.set_message(format!("{n} failed"));
-            say(&pb, &format!("FAIL {} seed {}: {why}", o.scenario, o.seed));
-        }
-        pb.inc(1);
-    };
+    let on_done = on_seed_done(&pb);
     let mut rows = Vec::new();
     let mut failures: Vec<SeedOutcome> = Vec::new();
     for scenario in scenarios {
