@@ -3,7 +3,8 @@
 //! Each call has one deadline (the client's timeout). Within it the client tries the known
 //! leader, follows `NotLeader` redirects and moves on from nodes it cannot reach. The error it
 //! returns says whether the call surely had no effect ([`ClientError::Definite`]: no request
-//! reached a node that might have proposed it, or the cluster rejected it) or may have
+//! reached a node that might have proposed it; [`ClientError::Rejected`]: the cluster refused
+//! it) or may have
 //! ([`ClientError::Indeterminate`]). A mutation is never re-sent after an attempt whose outcome
 //! is unknown, so one call applies at most once.
 
@@ -176,7 +177,7 @@ impl Client {
                             backoff = hint.is_none() || hint == Some(target);
                             self.leader = hint.filter(|&h| h != target);
                         }
-                        ServerError::Rejected(m) => return Err(ClientError::Definite(m)),
+                        ServerError::Rejected(m) => return Err(ClientError::Rejected(m)),
                         ServerError::Unavailable(_) => {
                             self.leader = None;
                             backoff = true;

@@ -1,8 +1,9 @@
 //! Typed errors of the crate: log store, state machine, node lifecycle and client calls.
 //!
-//! The client error keeps the one distinction a history recorder needs: whether a failed call
-//! surely did not take effect ([`ClientError::Definite`]) or may have
-//! ([`ClientError::Indeterminate`]).
+//! The client error keeps the distinction a history recorder needs: whether a failed call
+//! surely did not take effect ([`ClientError::Definite`], [`ClientError::Rejected`]) or may
+//! have ([`ClientError::Indeterminate`]). Of the definite ones, `Rejected` is the cluster's own
+//! refusal, which checkers may hold to account (a create of a fresh name must not be refused).
 
 use std::path::PathBuf;
 
@@ -61,6 +62,10 @@ pub enum ClientError {
     /// reachable before sending …) or refused by every replica's apply.
     #[error("definite failure: {0}")]
     Definite(String),
+    /// Definitely not applied: a node answered and refused it (validation, a conflict such as
+    /// a name already taken, or refused by every replica's apply).
+    #[error("rejected: {0}")]
+    Rejected(String),
     /// May or may not have been applied (timeout or connection lost after the request was sent).
     #[error("indeterminate: {0}")]
     Indeterminate(String),
@@ -69,6 +74,6 @@ pub enum ClientError {
 impl ClientError {
     /// Whether the call surely had no effect.
     pub fn is_definite(&self) -> bool {
-        matches!(self, ClientError::Definite(_))
+        matches!(self, ClientError::Definite(_) | ClientError::Rejected(_))
     }
 }

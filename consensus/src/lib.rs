@@ -41,8 +41,8 @@ pub use api::{
 };
 pub use client::Client;
 pub use error::{ClientError, LogStoreError, NodeError, StateMachineError};
-pub use log_store::{LogStore, LogStoreKind};
-pub use node::{Node, NodeConfig};
+pub use log_store::{LogImage, LogStore, LogStoreKind, recover_image as recover_log_image};
+pub use node::{ENGINE_DIR, Node, NodeConfig, RAFT_DIR};
 pub use runtime::NodeRuntime;
 pub use state_machine::{EngineState, StateMachineStore};
 pub use type_config::{Applied, ApplyResponse, Command, LogId, NodeId, TypeConfig};

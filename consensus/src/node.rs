@@ -18,13 +18,19 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::error::NodeError;
-use crate::log_store::{LogStore, LogStoreKind};
+use crate::log_store::{LogImage, LogProbe, LogStore, LogStoreKind};
 use crate::network::raft_network::NetworkFactory;
 use crate::server::serve;
 use crate::service::Service;
 use crate::snapshot::SnapshotFile;
 use crate::state_machine::{EngineState, SharedState, StateMachineStore, lock_state};
 use crate::type_config::{NodeId, Raft};
+
+/// The engine's directory inside a node's data directory.
+pub const ENGINE_DIR: &str = "engine";
+
+/// The durable Raft log store's directory inside a node's data directory.
+pub const RAFT_DIR: &str = "raft";
 
 /// Everything a node needs to start.
 #[derive(Debug, Clone)]
@@ -53,6 +59,8 @@ struct Inner {
     addr: SocketAddr,
     raft: Raft,
     state: SharedState,
+    /// The durable log store's in-memory view (`None` with the in-memory store).
+    log_probe: Option<LogProbe>,
     rpc_timeout: Duration,
     shutdown: watch::Sender<bool>,
 }
@@ -81,12 +89,12 @@ impl Node {
         } = config;
         vfs.create_dir_all(&data_dir)
             .map_err(|e| NodeError::Engine(e.to_string()))?;
-        let engine = Database::open(vfs.clone(), data_dir.join("engine"))
+        let engine = Database::open(vfs.clone(), data_dir.join(ENGINE_DIR))
             .map_err(|e| NodeError::Engine(e.to_string()))?;
         let (log, snapshot_file) = match log_store {
             LogStoreKind::Memory => (LogStore::memory(), None),
             LogStoreKind::Durable => {
-                let (log, report) = LogStore::open_durable(vfs.clone(), &data_dir.join("raft"))?;
+                let (log, report) = LogStore::open_durable(vfs.clone(), &data_dir.join(RAFT_DIR))?;
                 if report.discarded_tail_bytes > 0 {
                     tracing::warn!(id, ?report, "log store recovered with a torn tail cut");
                 }
@@ -96,6 +104,7 @@ impl Node {
                 )
             }
         };
+        let log_probe = log.probe();
         let sm = StateMachineStore::open(engine, snapshot_file)?;
         let state = sm.state();
         let raft_config = Arc::new(
@@ -136,6 +145,7 @@ impl Node {
                 addr,
                 raft,
                 state,
+                log_probe,
                 rpc_timeout,
                 shutdown,
             }),
@@ -188,6 +198,12 @@ impl Node {
     /// captured atomically.
     pub fn engine_state(&self) -> EngineState {
         lock_state(&self.inner.state).engine_state()
+    }
+
+    /// Read-only probe for checkers: what the durable log store has acknowledged (vote, purge
+    /// point, entries). `None` with the in-memory store or after a failed write.
+    pub fn log_image(&self) -> Option<LogImage> {
+        self.inner.log_probe.as_ref().and_then(LogProbe::image)
     }
 
     /// Build a snapshot now and wait (bounded) until openraft reports it.

@@ -45,9 +45,11 @@ pub struct EngineState {
     pub last_applied: Option<LogId>,
     /// `Database::replication_snapshot()`: ops that rebuild the engine's state from empty.
     pub ops: Vec<WalOp>,
-    /// Why the engine refuses writes, if a disk error poisoned it (its memory may then hold
-    /// an operation its disk does not).
+    /// Why the engine refuses writes, if a disk error poisoned it.
     pub poisoned: Option<String>,
+    /// `Database::unsettled()`: the state the failed write would have made, which its disk
+    /// may hold instead of `ops`.
+    pub unsettled: Option<Vec<WalOp>>,
 }
 
 /// Shared handle on the replicated state.
@@ -80,6 +82,7 @@ impl SmState {
             last_applied: self.last_applied,
             ops: self.engine.replication_snapshot(),
             poisoned: self.engine.poisoned().map(str::to_string),
+            unsettled: self.engine.unsettled().map(<[WalOp]>::to_vec),
         }
     }
 

@@ -66,6 +66,10 @@ pub struct Database {
     generation: u64,
     wal: WalWriter,
     poisoned: Option<String>,
+    /// The state (as snapshot ops) that the write which poisoned the database would have made.
+    /// Its record may or may not be on disk: recovery may find either this or the last state
+    /// acknowledged.
+    unsettled: Option<Vec<WalOp>>,
     recovery: RecoveryReport,
 }
 
@@ -107,6 +111,7 @@ impl Database {
             state: found.state,
             generation: found.generation,
             poisoned: None,
+            unsettled: None,
             recovery: found.report,
         })
     }
@@ -129,6 +134,13 @@ impl Database {
     /// Why writes are refused, if they are.
     pub fn poisoned(&self) -> Option<&str> {
         self.poisoned.as_deref()
+    }
+
+    /// If a failed write poisoned the database: the state that write would have made, as
+    /// [`Database::replication_snapshot`] ops. Never acknowledged, yet possibly durable (the
+    /// disk may have kept its record), so recovery may find it instead of the state in memory.
+    pub fn unsettled(&self) -> Option<&[WalOp]> {
+        self.unsettled.as_deref()
     }
 
     pub fn options(&self) -> &Options {
@@ -307,7 +319,11 @@ impl Database {
     pub fn restore(&mut self, ops: Vec<WalOp>) -> Result<()> {
         self.writable()?;
         let state = State::from_ops(&ops, self.limits())?;
-        self.install_generation(&state.snapshot_ops())?;
+        let snapshot = state.snapshot_ops();
+        if let Err(e) = self.install_generation(&snapshot) {
+            self.unsettled = Some(snapshot);
+            return Err(e);
+        }
         self.state = state;
         Ok(())
     }
@@ -362,6 +378,11 @@ impl Database {
         let frame = self.wal.frame(&body);
         if let Err(e) = self.wal.commit(&frame) {
             self.poison("WAL append or sync failed", &e);
+            let mut would_be = self.state.clone();
+            for p in prepared {
+                would_be.apply(p);
+            }
+            self.unsettled = Some(would_be.snapshot_ops());
             return Err(e.into());
         }
         for p in prepared {

@@ -29,7 +29,8 @@ pub enum Bug {
     VoteNotDurable,
     /// The log store appends entries and reports them flushed without syncing the log file.
     LogAppendNotDurable,
-    /// A log truncation only changes the in-memory log; stale entries come back after a restart.
+    /// A log truncation only changes the in-memory log, in a log store that (like one keyed by
+    /// index) relies on its truncate records alone: stale entries come back after a restart.
     TruncateNotDurable,
     /// The engine's WAL commit appends the record but skips the sync before returning `Ok`.
     EngineAckWithoutSync,

@@ -1,9 +1,12 @@
 //! Acceptance 3 for the state checkers: each one fires on a planted violation (lost acked
-//! write, phantom value, an engine that loses what it acknowledged, divergent replicas, two leaders in a term, regressing counters,
+//! write, phantom value, an engine that loses what it acknowledged, a refused create of a fresh name, a Raft log store that
+//! brings back truncated entries, divergent replicas, two leaders in a term, regressing counters,
 //! conflicting committed entries, no leader after healing, and — through the linearizability
 //! wrapper — a stale read), naming the property, operations and nodes involved; and each stays
 //! silent on correct inputs, generated with proptest where inputs vary.
 
+#[path = "check_state_checkers/catalog.rs"]
+mod catalog;
 #[path = "check_state_checkers/convergence.rs"]
 mod convergence;
 #[path = "check_state_checkers/durability.rs"]
@@ -14,6 +17,8 @@ mod engine_durability;
 mod gen_register;
 #[path = "check_state_checkers/liveness.rs"]
 mod liveness;
+#[path = "check_state_checkers/log_durability.rs"]
+mod log_durability;
 #[path = "check_state_checkers/raft.rs"]
 mod raft;
 #[path = "check_state_checkers/support.rs"]

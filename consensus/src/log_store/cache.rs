@@ -18,9 +18,38 @@ pub struct LogCache {
     last_purged: Option<LogId>,
     vote: Option<Vote<NodeId>>,
     committed: Option<LogId>,
+    /// Why the durable store behind this cache refuses writes, if one failed: the failed
+    /// change may then be on disk though not here.
+    failed: Option<String>,
+}
+
+/// The shape of a log for probes: what a durable store must bring back after a power failure
+/// (the commit point is a hint that recovery may drop, so it is left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogImage {
+    pub vote: Option<Vote<NodeId>>,
+    pub last_purged: Option<LogId>,
+    /// Every live entry's log id, in index order.
+    pub entries: Vec<LogId>,
 }
 
 impl LogCache {
+    pub fn image(&self) -> LogImage {
+        LogImage {
+            vote: self.vote,
+            last_purged: self.last_purged,
+            entries: self.entries.values().map(|e| e.log_id).collect(),
+        }
+    }
+
+    pub fn failed(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    pub fn set_failed(&mut self, why: String) {
+        self.failed.get_or_insert(why);
+    }
+
     pub fn entries_in<RB: RangeBounds<u64>>(&self, range: RB) -> Vec<Entry> {
         self.entries.range(range).map(|(_, e)| e.clone()).collect()
     }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use faultline_engine::vfs::Vfs;
 
-use super::cache::LogCache;
+use super::cache::{LogCache, LogImage};
 use super::record::{LogRecord, MetaRecord, Scan, encode_into, scan};
 use crate::error::LogStoreError;
 use crate::type_config::{Entry, LogId};
@@ -252,6 +252,12 @@ impl DurableLog {
     }
 }
 
+/// What recovery of the store in `dir` would bring back, without changing `vfs` beyond what
+/// recovery itself writes (call it on a copy of a crashed disk).
+pub fn recover_image(vfs: Arc<dyn Vfs>, dir: &Path) -> Result<LogImage, LogStoreError> {
+    DurableLog::open(vfs, dir).map(|(_, cache, _)| cache.image())
+}
+
 /// Apply one replayed record to the recovering cache.
 fn replay(cache: &mut LogCache, record: LogRecord) {
     match record {
@@ -262,8 +268,12 @@ fn replay(cache: &mut LogCache, record: LogRecord) {
             {
                 return;
             }
-            // Appending index i implies everything from i on was replaced.
-            cache.truncate(e.log_id.index);
+            // Appending index i implies everything from i on was replaced. (The planted
+            // `truncate-not-durable` also drops this defence: an index-keyed store relies on
+            // its truncate records alone, which is what makes losing them harmful.)
+            if !faultline_engine::planted!(TruncateNotDurable) {
+                cache.truncate(e.log_id.index);
+            }
             cache.append(e);
         }
         LogRecord::Truncate { since } => cache.truncate(since),

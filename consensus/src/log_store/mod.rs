@@ -18,8 +18,8 @@ use faultline_engine::vfs::Vfs;
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{AnyError, LogState, OptionalSend, RaftLogReader, StorageIOError, Vote};
 
-pub use cache::LogCache;
-pub use durable::{DurableLog, RecoveryReport};
+pub use cache::{LogCache, LogImage};
+pub use durable::{DurableLog, RecoveryReport, recover_image};
 use record::MetaRecord;
 
 use crate::error::LogStoreError;
@@ -81,11 +81,27 @@ impl LogStore {
         lock(&self.cache).clone()
     }
 
+    /// A probe on a durable store's in-memory view that stays valid once openraft owns the
+    /// store; `None` for the in-memory store, which promises nothing across a restart.
+    pub fn probe(&self) -> Option<LogProbe> {
+        self.disk.as_ref().map(|_| LogProbe {
+            cache: self.cache.clone(),
+        })
+    }
+
+    /// Runs `op` on the durable files, if any; a failure is noted in the cache for probes.
+    fn on_disk<T: Default>(
+        &mut self,
+        op: impl FnOnce(&mut DurableLog) -> Result<T, LogStoreError>,
+    ) -> Result<T, LogStoreError> {
+        let Some(disk) = &mut self.disk else {
+            return Ok(T::default());
+        };
+        op(disk).inspect_err(|e| lock(&self.cache).set_failed(e.to_string()))
+    }
+
     fn save_meta(&mut self, meta: MetaRecord) -> Result<(), LogStoreError> {
-        match &mut self.disk {
-            Some(disk) => disk.save_meta(&meta),
-            None => Ok(()),
-        }
+        self.on_disk(|disk| disk.save_meta(&meta))
     }
 
     fn meta_with(&self, f: impl FnOnce(&mut MetaRecord)) -> MetaRecord {
@@ -96,6 +112,21 @@ impl LogStore {
         };
         f(&mut meta);
         meta
+    }
+}
+
+/// Read-only view of a durable store's in-memory log, for checkers.
+#[derive(Debug, Clone)]
+pub struct LogProbe {
+    cache: Arc<Mutex<LogCache>>,
+}
+
+impl LogProbe {
+    /// What the store has acknowledged, which a power failure must not change; `None` once a
+    /// write failed (the failed change may be on disk or not).
+    pub fn image(&self) -> Option<LogImage> {
+        let c = lock(&self.cache);
+        c.failed().is_none().then(|| c.image())
     }
 }
 
@@ -175,9 +206,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        if let Some(disk) = &mut self.disk
-            && let Err(e) = disk.append(&entries)
-        {
+        if let Err(e) = self.on_disk(|disk| disk.append(&entries)) {
             callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
             return Err(write_err(e));
         }
@@ -194,23 +223,22 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let removed = lock(&self.cache).entries_in(log_id.index..).len();
-        if let Some(disk) = &mut self.disk {
-            disk.truncate(log_id.index, removed).map_err(write_err)?;
-        }
+        self.on_disk(|disk| disk.truncate(log_id.index, removed))
+            .map_err(write_err)?;
         lock(&self.cache).truncate(log_id.index);
         Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let removed = lock(&self.cache).entries_in(..=log_id.index).len();
-        let compact_due = match &mut self.disk {
-            Some(disk) => disk.purge(log_id, removed).map_err(write_err)?,
-            None => false,
-        };
-        let mut c = lock(&self.cache);
-        c.purge(log_id);
-        if compact_due && let Some(disk) = &mut self.disk {
-            disk.compact(&c).map_err(write_err)?;
+        let compact_due = self
+            .on_disk(|disk| disk.purge(log_id, removed))
+            .map_err(write_err)?;
+        lock(&self.cache).purge(log_id);
+        if compact_due {
+            let cache = self.cache.clone();
+            self.on_disk(|disk| disk.compact(&lock(&cache)))
+                .map_err(write_err)?;
         }
         Ok(())
     }

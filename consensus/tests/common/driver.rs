@@ -54,7 +54,7 @@ pub async fn create_collection(client: &mut Client) {
     };
     retry!("create", async {
         match client.write(create.clone()).await {
-            Err(ClientError::Definite(m)) if m.contains("already exists") => Ok(()),
+            Err(ClientError::Rejected(m)) if m.contains("already exists") => Ok(()),
             other => other.map(|_| ()),
         }
     });

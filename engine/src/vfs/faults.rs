@@ -5,6 +5,8 @@
 //! its class or at an exact operation number ([`FaultKind`] + `at_op`), so a run is reproducible
 //! from the disk's seed and the sequence of operations alone.
 
+use std::path::{Path, PathBuf};
+
 use super::rng::SplitMix64;
 
 /// The faults `SimVfs` can inject.
@@ -21,6 +23,11 @@ pub enum FaultKind {
     ReadCorruption,
     /// A write fails with ENOSPC as if the disk were full (independent of `capacity_bytes`).
     NoSpace,
+    /// The power fails during this `sync` / `sync_dir`: the call fails with EIO, the writes it
+    /// was making durable stay pending, and every later operation fails until the crash that
+    /// must follow ([`SimVfs::crash`](super::SimVfs::crash)), which may tear the last of them.
+    /// Only ever scheduled, never drawn from a probability.
+    PowerCut,
 }
 
 /// Which fault a class of operation may suffer. Internal: `sim_vfs.rs` asks per operation.
@@ -36,7 +43,7 @@ impl FaultKind {
     fn applies_to(self, class: OpClass) -> bool {
         match self {
             FaultKind::WriteEio | FaultKind::NoSpace => class == OpClass::Write,
-            FaultKind::SyncEio => class == OpClass::Sync,
+            FaultKind::SyncEio | FaultKind::PowerCut => class == OpClass::Sync,
             FaultKind::ReadEio | FaultKind::ReadCorruption => class == OpClass::Read,
         }
     }
@@ -81,6 +88,7 @@ pub struct VfsCounters {
     pub read_eio: u64,
     pub read_corruptions: u64,
     pub enospc: u64,
+    pub power_cuts: u64,
     /// `crash()` calls.
     pub crashes: u64,
     /// Crashes that kept a torn part of a write.
@@ -107,6 +115,8 @@ pub(crate) struct FaultPlan {
     /// `(at_op, kind)`, kept sorted; each fires once, on the first operation of its class whose
     /// op number (1-based, `VfsCounters::ops` after counting it) is `>= at_op`.
     scheduled: Vec<(u64, FaultKind)>,
+    /// A [`FaultKind::PowerCut`] aimed at the next sync of a path under this prefix.
+    power_cut_under: Option<PathBuf>,
 }
 
 impl FaultPlan {
@@ -114,6 +124,7 @@ impl FaultPlan {
         Self {
             config,
             scheduled: Vec::new(),
+            power_cut_under: None,
         }
     }
 
@@ -128,6 +139,19 @@ impl FaultPlan {
             ..FaultConfig::default()
         };
         self.scheduled.clear();
+        self.power_cut_under = None;
+    }
+
+    /// Drops every scheduled `kind` fault that has not fired (and an aimed power cut with it).
+    pub fn unschedule(&mut self, kind: FaultKind) {
+        self.scheduled.retain(|&(_, k)| k != kind);
+        if kind == FaultKind::PowerCut {
+            self.power_cut_under = None;
+        }
+    }
+
+    pub fn aim_power_cut(&mut self, prefix: PathBuf) {
+        self.power_cut_under = Some(prefix);
     }
 
     pub fn scheduled(&self) -> &[(u64, FaultKind)] {
@@ -141,8 +165,18 @@ impl FaultPlan {
         &mut self,
         class: OpClass,
         op_no: u64,
+        path: &Path,
         rng: &mut SplitMix64,
     ) -> Option<FaultKind> {
+        if class == OpClass::Sync
+            && self
+                .power_cut_under
+                .as_ref()
+                .is_some_and(|prefix| path.starts_with(prefix))
+        {
+            self.power_cut_under = None;
+            return Some(FaultKind::PowerCut);
+        }
         if let Some(i) = self
             .scheduled
             .iter()
@@ -175,6 +209,7 @@ impl VfsCounters {
             FaultKind::ReadEio => self.read_eio += 1,
             FaultKind::ReadCorruption => self.read_corruptions += 1,
             FaultKind::NoSpace => self.enospc += 1,
+            FaultKind::PowerCut => self.power_cuts += 1,
         }
     }
 }
@@ -188,13 +223,22 @@ mod tests {
         let mut plan = FaultPlan::default();
         let mut rng = SplitMix64::new(0);
         plan.schedule(FaultKind::SyncEio, 3);
-        assert_eq!(plan.decide(OpClass::Sync, 2, &mut rng), None);
-        assert_eq!(plan.decide(OpClass::Write, 3, &mut rng), None);
         assert_eq!(
-            plan.decide(OpClass::Sync, 4, &mut rng),
+            plan.decide(OpClass::Sync, 2, Path::new("/f"), &mut rng),
+            None
+        );
+        assert_eq!(
+            plan.decide(OpClass::Write, 3, Path::new("/f"), &mut rng),
+            None
+        );
+        assert_eq!(
+            plan.decide(OpClass::Sync, 4, Path::new("/f"), &mut rng),
             Some(FaultKind::SyncEio)
         );
-        assert_eq!(plan.decide(OpClass::Sync, 5, &mut rng), None);
+        assert_eq!(
+            plan.decide(OpClass::Sync, 5, Path::new("/f"), &mut rng),
+            None
+        );
     }
 
     #[test]
@@ -206,10 +250,13 @@ mod tests {
         let mut rng = SplitMix64::new(0);
         for op in 0..100 {
             assert_eq!(
-                plan.decide(OpClass::Read, op, &mut rng),
+                plan.decide(OpClass::Read, op, Path::new("/f"), &mut rng),
                 Some(FaultKind::ReadCorruption)
             );
-            assert_eq!(plan.decide(OpClass::Write, op, &mut rng), None);
+            assert_eq!(
+                plan.decide(OpClass::Write, op, Path::new("/f"), &mut rng),
+                None
+            );
         }
     }
 }

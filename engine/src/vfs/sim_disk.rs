@@ -26,6 +26,9 @@ pub(super) struct Disk {
     pub(super) next_inode: u64,
     /// Orders pending writes across files, so a crash knows which write was the last.
     pub(super) write_seq: u64,
+    /// A [`FaultKind::PowerCut`] fired: the machine is going down, so every operation fails
+    /// and nothing more reaches the disk until the crash that follows.
+    pub(super) power_cut: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -55,15 +58,33 @@ pub(super) enum Pending {
 }
 
 impl Disk {
-    /// Counts an operation and returns its 1-based number.
-    pub(super) fn count(&mut self) -> u64 {
+    /// Counts an operation and returns its 1-based number; fails it if the power was cut.
+    pub(super) fn count(&mut self, op: &'static str, path: &Path) -> VfsResult<u64> {
         self.counters.ops += 1;
-        self.counters.ops
+        if self.power_cut {
+            return Err(VfsError::Io {
+                op,
+                path: path.to_path_buf(),
+                detail: "the power was cut".into(),
+            });
+        }
+        Ok(self.counters.ops)
+    }
+
+    /// The power fails in the middle of a sync: the writes it was making durable stay pending
+    /// (the crash that follows may tear the last of them) and the disk takes nothing more.
+    pub(super) fn cut_power(&mut self, op: &'static str, path: &Path) -> VfsError {
+        self.power_cut = true;
+        VfsError::Io {
+            op,
+            path: path.to_path_buf(),
+            detail: "the power was cut during the sync".into(),
+        }
     }
 
     /// Decides (and records) whether this operation is faulted.
-    pub(super) fn fault(&mut self, class: OpClass, op_no: u64) -> Option<FaultKind> {
-        let kind = self.faults.decide(class, op_no, &mut self.rng)?;
+    pub(super) fn fault(&mut self, class: OpClass, op_no: u64, path: &Path) -> Option<FaultKind> {
+        let kind = self.faults.decide(class, op_no, path, &mut self.rng)?;
         self.counters.record_fault(kind);
         Some(kind)
     }
@@ -89,7 +110,7 @@ impl Disk {
         growth: u64,
     ) -> VfsResult<()> {
         let op_no = self.counters.ops;
-        match self.fault(OpClass::Write, op_no) {
+        match self.fault(OpClass::Write, op_no, path) {
             Some(FaultKind::NoSpace) => {
                 return Err(VfsError::NoSpace {
                     op,
@@ -125,7 +146,7 @@ impl Disk {
         offset: Option<u64>,
         data: &[u8],
     ) -> VfsResult<u64> {
-        self.count();
+        self.count(op, path)?;
         self.counters.writes += 1;
         let ino = self.lookup(path)?;
         let cur = self.inodes[&ino].live.len() as u64;
@@ -171,6 +192,9 @@ impl Disk {
         let disk = self;
         let mut report = CrashReport::default();
         disk.counters.crashes += 1;
+        // The cut belongs to this power cycle: the machine comes back with power.
+        disk.power_cut = false;
+        disk.faults.unschedule(FaultKind::PowerCut);
 
         let last = disk
             .inodes
@@ -248,6 +272,11 @@ fn tear_into(
             write_into(&mut inode.durable, start, src);
         }
         start = stop;
+    }
+    // The file's new length made it to disk with the first surviving sector (metadata
+    // before data, as on common filesystems): sectors that did not make it read as zeros.
+    if kept > 0 && (inode.durable.len() as u64) < end {
+        inode.durable.resize(end as usize, 0);
     }
     (kept, total)
 }

@@ -47,6 +47,7 @@ impl SimVfs {
             inodes: BTreeMap::new(),
             next_inode: 1,
             write_seq: 0,
+            power_cut: false,
         };
         Self {
             disk: Arc::new(Mutex::new(disk)),
@@ -90,6 +91,12 @@ impl SimVfs {
     /// use `at_op = counters().ops + 1`.
     pub fn schedule_fault(&self, kind: FaultKind, at_op: u64) {
         self.lock().faults.schedule(kind, at_op);
+    }
+
+    /// Aims a [`FaultKind::PowerCut`] at the next `sync` or `sync_dir` of a path under `prefix`
+    /// (e.g. one store's directory), so a test can choose whose write is in flight.
+    pub fn aim_power_cut(&self, prefix: &Path) {
+        self.lock().faults.aim_power_cut(prefix.to_path_buf());
     }
 
     /// Scheduled faults that have not fired yet, as `(at_op, kind)`.
@@ -177,7 +184,7 @@ impl fmt::Debug for SimVfs {
 impl Vfs for SimVfs {
     fn create_dir_all(&self, dir: &Path) -> VfsResult<()> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("create_dir_all", dir)?;
         let norm = normalise(dir)?;
         let mut cur = PathBuf::new();
         for c in norm.components() {
@@ -199,7 +206,7 @@ impl Vfs for SimVfs {
 
     fn create(&self, path: &Path) -> VfsResult<()> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("create", path)?;
         disk.counters.writes += 1;
         let (dir, name) = split(path)?;
         if disk.dirs.contains_key(&normalise(path)?) {
@@ -235,14 +242,14 @@ impl Vfs for SimVfs {
 
     fn exists(&self, path: &Path) -> VfsResult<bool> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("exists", path)?;
         let norm = normalise(path)?;
         Ok(disk.dirs.contains_key(&norm) || disk.lookup(path).is_ok())
     }
 
     fn len(&self, path: &Path) -> VfsResult<u64> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("len", path)?;
         let ino = disk.lookup(path)?;
         Ok(disk.inodes[&ino].live.len() as u64)
     }
@@ -250,10 +257,10 @@ impl Vfs for SimVfs {
     fn read_at(&self, path: &Path, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
         let mut guard = self.lock();
         let disk = &mut *guard;
-        let op_no = disk.count();
+        let op_no = disk.count("read_at", path)?;
         disk.counters.reads += 1;
         let ino = disk.lookup(path)?;
-        let fault = disk.fault(OpClass::Read, op_no);
+        let fault = disk.fault(OpClass::Read, op_no, path);
         if fault == Some(FaultKind::ReadEio) {
             return Err(VfsError::Io {
                 op: "read_at",
@@ -287,7 +294,7 @@ impl Vfs for SimVfs {
 
     fn truncate(&self, path: &Path, len: u64) -> VfsResult<()> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("truncate", path)?;
         disk.counters.writes += 1;
         let ino = disk.lookup(path)?;
         let new_len = usize::try_from(len).map_err(|_| invalid(path, "length too large"))?;
@@ -305,10 +312,13 @@ impl Vfs for SimVfs {
     fn sync(&self, path: &Path) -> VfsResult<()> {
         let mut guard = self.lock();
         let disk = &mut *guard;
-        let op_no = disk.count();
+        let op_no = disk.count("sync", path)?;
         disk.counters.syncs += 1;
         let ino = disk.lookup(path)?;
-        let fault = disk.fault(OpClass::Sync, op_no);
+        let fault = disk.fault(OpClass::Sync, op_no, path);
+        if fault == Some(FaultKind::PowerCut) {
+            return Err(disk.cut_power("sync", path));
+        }
         let inode = disk
             .inodes
             .get_mut(&ino)
@@ -337,13 +347,17 @@ impl Vfs for SimVfs {
     fn sync_dir(&self, dir: &Path) -> VfsResult<()> {
         let mut guard = self.lock();
         let disk = &mut *guard;
-        let op_no = disk.count();
+        let op_no = disk.count("sync_dir", dir)?;
         disk.counters.dir_syncs += 1;
         let norm = normalise(dir)?;
         if !disk.dirs.contains_key(&norm) {
             return Err(not_found(dir));
         }
-        if disk.fault(OpClass::Sync, op_no).is_some() {
+        let fault = disk.fault(OpClass::Sync, op_no, dir);
+        if fault == Some(FaultKind::PowerCut) {
+            return Err(disk.cut_power("sync_dir", dir));
+        }
+        if fault.is_some() {
             return Err(VfsError::Io {
                 op: "sync_dir",
                 path: dir.to_path_buf(),
@@ -358,7 +372,7 @@ impl Vfs for SimVfs {
 
     fn rename(&self, from: &Path, to: &Path) -> VfsResult<()> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("rename", from)?;
         let ino = disk.lookup(from)?;
         let (from_dir, from_name) = split(from)?;
         let (to_dir, to_name) = split(to)?;
@@ -384,7 +398,7 @@ impl Vfs for SimVfs {
 
     fn remove(&self, path: &Path) -> VfsResult<()> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("remove", path)?;
         disk.lookup(path)?;
         let (dir, name) = split(path)?;
         disk.dirs
@@ -398,7 +412,7 @@ impl Vfs for SimVfs {
 
     fn list(&self, dir: &Path) -> VfsResult<Vec<String>> {
         let mut disk = self.lock();
-        disk.count();
+        disk.count("list", dir)?;
         let norm = normalise(dir)?;
         let d = disk.dirs.get(&norm).ok_or_else(|| not_found(dir))?;
         let mut names: BTreeSet<String> = d.live.keys().cloned().collect();

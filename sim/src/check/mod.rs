@@ -25,12 +25,14 @@
 //! ```
 
 mod budget;
+pub mod catalog;
 mod checker;
 pub mod convergence;
 pub mod durability;
 pub mod engine_durability;
 pub mod generate;
 pub mod liveness;
+pub mod log_durability;
 mod memo;
 mod model;
 pub mod models;

@@ -37,6 +37,9 @@ pub struct EngineRecovery {
     pub acknowledged: NodeObservation,
     /// The recovered engine, flattened, or why recovery failed.
     pub recovered: Result<NodeObservation, String>,
+    /// If a failed write had poisoned the engine: the state that write would have made,
+    /// flattened. It was in flight when the power went, so recovery may find it instead.
+    pub unsettled: Option<NodeObservation>,
 }
 
 /// A node's Raft role at a sample.
@@ -72,6 +75,27 @@ pub struct MetricsSample {
     /// The vote the node has persisted, if the harness sampled it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<SampledVote>,
+}
+
+/// A node's durable Raft log as a checker sees it: vote, purge point and entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogShape {
+    pub vote: Option<SampledVote>,
+    /// Index of the last purged entry.
+    pub purged: Option<u64>,
+    /// `(index, term)` of every live entry, in index order.
+    pub entries: Vec<(u64, u64)>,
+}
+
+/// A node's durable Raft log as its store had acknowledged it when the power went, and as a
+/// recovery of the crashed disk found it (or why recovery failed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecovery {
+    pub node: NodeId,
+    /// Simulated nanoseconds: when the power failed.
+    pub at: Time,
+    pub acknowledged: LogShape,
+    pub recovered: Result<LogShape, String>,
 }
 
 /// A node's persisted vote: the leader it granted (or, once `committed`, knows to be elected)

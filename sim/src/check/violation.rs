@@ -22,6 +22,9 @@ pub enum Property {
     Durability,
     /// What a node's engine acknowledged survives a power failure of its disk.
     EngineDurability,
+    /// What a node's Raft log store acknowledged (vote, purge point, entries) survives a power
+    /// failure of its disk, and nothing it removed comes back.
+    LogDurability,
     /// Replicas at the same applied index hold the same state.
     Convergence,
     /// At most one leader per term (Raft §5.2).
@@ -37,6 +40,8 @@ pub enum Property {
     MonotonicApplied,
     /// After faults heal, the cluster elects a leader, converges and serves.
     Liveness,
+    /// A create of a fresh collection name is never refused.
+    Catalog,
     /// The system under test panicked.
     Panic,
 }
@@ -48,6 +53,7 @@ impl Property {
             Property::Linearizability => "linearizability",
             Property::Durability => "durability",
             Property::EngineDurability => "engine-durability",
+            Property::LogDurability => "log-durability",
             Property::Convergence => "convergence",
             Property::ElectionSafety => "election-safety",
             Property::LogMatching => "log-matching",
@@ -57,6 +63,7 @@ impl Property {
             Property::MonotonicCommit => "monotonic-commit",
             Property::MonotonicApplied => "monotonic-applied",
             Property::Liveness => "liveness",
+            Property::Catalog => "catalog",
             Property::Panic => "panic",
         }
     }

@@ -92,7 +92,7 @@ impl Nemesis {
                 link::latency(w, &self.base, *min_ms, *max_ms)
             }
             Fault::NetCalm => link::calm(w, &self.base),
-            Fault::Kill { node, torn } => crash::kill(w, *node, *torn),
+            Fault::Kill { node, torn } => crash::kill(w, *node, *torn).await,
             Fault::Restart { node } => match crash::restart_target(w, *node, &removed) {
                 Ok(id) => self.restart(id).await,
                 Err(e) => Err(e),

@@ -77,7 +77,8 @@ pub enum Fault {
     /// Back to the plan's base latency and loss.
     NetCalm,
     // ---- crash.rs ----
-    /// Power failure: unsynced writes lost, the last one torn if `torn`.
+    /// Power failure: unsynced writes lost. If `torn`, the power fails in the middle of the
+    /// node's next sync, and the write it was making durable is torn.
     Kill {
         node: NodeRef,
         torn: bool,

@@ -4,10 +4,12 @@
 //! invariants and liveness. A checker that refuses its input is a harness defect; it is
 //! reported as a violation of that checker's property so it cannot pass silently.
 
+use crate::check::catalog::check_catalog;
 use crate::check::convergence::check_convergence;
 use crate::check::durability::check_durability;
 use crate::check::engine_durability::check_engine_durability;
 use crate::check::liveness::{LivenessObservation, check_liveness};
+use crate::check::log_durability::check_log_durability;
 use crate::check::models::Register;
 use crate::check::raft::{LeaderIdentity, RaftObservations, check_raft};
 use crate::check::violation::{Property, Violation};
@@ -90,6 +92,10 @@ pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
     }
     out.violations
         .extend(check_engine_durability(&sim.engine_recoveries));
+    out.violations
+        .extend(check_log_durability(&sim.log_recoveries));
+    out.violations
+        .extend(check_catalog(&sim.workload.refused_creates));
     out.violations.extend(check_raft(&RaftObservations {
         samples: sim.samples.clone(),
         restarts: sim.restarts.clone(),

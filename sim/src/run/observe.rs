@@ -10,12 +10,12 @@
 
 use std::collections::BTreeMap;
 
-use faultline_consensus::EngineState;
+use faultline_consensus::{EngineState, LogImage};
 use faultline_engine::WalOp;
-use openraft::ServerState;
+use openraft::{ServerState, Vote};
 
 use crate::check::observation::{
-    CommittedEntry, MetricsSample, NodeObservation, Role, SampledVote,
+    CommittedEntry, LogShape, MetricsSample, NodeObservation, Role, SampledVote,
 };
 use crate::history::Time;
 use crate::workload::ops::{key_name, value_of};
@@ -57,11 +57,7 @@ impl Samples {
                 last_log_index: m.last_log_index,
                 committed: None,
                 last_applied: m.last_applied.map(|l| l.index),
-                vote: Some(SampledVote {
-                    term: m.vote.leader_id().get_term(),
-                    node: m.vote.leader_id().voted_for(),
-                    committed: m.vote.is_committed(),
-                }),
+                vote: Some(sampled_vote(&m.vote)),
             });
             if let Some(l) = m.last_applied {
                 let id = (l.index, l.leader_id.term);
@@ -81,11 +77,40 @@ impl Samples {
     }
 }
 
+fn sampled_vote(v: &Vote<NodeId>) -> SampledVote {
+    SampledVote {
+        term: v.leader_id().get_term(),
+        node: v.leader_id().voted_for(),
+        committed: v.is_committed(),
+    }
+}
+
+/// A log store's image in the checkers' vocabulary.
+pub fn log_shape(image: &LogImage) -> LogShape {
+    LogShape {
+        vote: image.vote.as_ref().map(sampled_vote),
+        purged: image.last_purged.map(|p| p.index),
+        entries: image
+            .entries
+            .iter()
+            .map(|l| (l.index, l.leader_id.term))
+            .collect(),
+    }
+}
+
 /// Flattens an engine state to key → value over every collection.
 pub fn flatten(node: NodeId, state: &EngineState) -> NodeObservation {
+    NodeObservation {
+        last_applied: state.last_applied.map(|l| l.index),
+        ..flatten_ops(node, &state.ops)
+    }
+}
+
+/// Flattens replication-snapshot ops (no applied index) to key → value.
+pub fn flatten_ops(node: NodeId, ops: &[WalOp]) -> NodeObservation {
     let mut names: BTreeMap<u64, &str> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for op in &state.ops {
+    for op in ops {
         match op {
             WalOp::CreateCollection {
                 collection_id,
@@ -116,7 +141,7 @@ pub fn flatten(node: NodeId, state: &EngineState) -> NodeObservation {
     }
     NodeObservation {
         node,
-        last_applied: state.last_applied.map(|l| l.index),
+        last_applied: None,
         state: out,
     }
 }

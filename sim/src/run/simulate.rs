@@ -11,10 +11,10 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use faultline_consensus::EngineState;
-
-use super::observe::{Samples, flatten};
-use crate::check::observation::{CommittedEntry, EngineRecovery, MetricsSample, NodeObservation};
+use super::observe::{Samples, flatten, flatten_ops, log_shape};
+use crate::check::observation::{
+    CommittedEntry, EngineRecovery, LogRecovery, MetricsSample, NodeObservation,
+};
 use crate::history::{ProcessId, Time};
 use crate::nemesis::{Nemesis, NemesisCounts, resolve};
 use crate::plan::{LogStoreKind, Plan};
@@ -51,6 +51,8 @@ pub struct Simulated {
     pub probes: Vec<usize>,
     /// The engine probe of every power failure.
     pub engine_recoveries: Vec<EngineRecovery>,
+    /// The log-store probe of every power failure of a node with a durable, healthy store.
+    pub log_recoveries: Vec<LogRecovery>,
     pub workload: WorkloadStats,
     pub nemesis: NemesisCounts,
     pub end: Time,
@@ -183,21 +185,41 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     let samples = std::mem::take(&mut *samples.borrow_mut());
     out.samples = samples.samples;
     out.committed = samples.committed;
-    out.engine_recoveries = world
-        .engine_power_failures()
+    // A last power failure of every running node, after everything else was observed: what its
+    // engine and its log store acknowledged must come back from its disk even if the run never
+    // crashed it (the power probes check it).
+    for node in world.live_nodes() {
+        let _ = world.kill(node);
+    }
+    let probes = world.power_failure_probes();
+    out.log_recoveries = probes
+        .iter()
+        .filter_map(|f| {
+            let (acknowledged, recovered) = f.log.as_ref()?;
+            Some(LogRecovery {
+                node: f.node,
+                at: ns(f.at),
+                acknowledged: log_shape(acknowledged),
+                recovered: recovered.as_ref().map(log_shape).map_err(Clone::clone),
+            })
+        })
+        .collect();
+    out.engine_recoveries = probes
         .iter()
         .map(|f| EngineRecovery {
             node: f.node,
             at: ns(f.at),
             acknowledged: flatten(f.node, &f.acknowledged),
-            recovered: f.recovered.as_ref().map_err(Clone::clone).map(|ops| {
-                let state = EngineState {
-                    last_applied: None,
-                    ops: ops.clone(),
-                    poisoned: None,
-                };
-                flatten(f.node, &state)
-            }),
+            recovered: f
+                .recovered
+                .as_ref()
+                .map_err(Clone::clone)
+                .map(|ops| flatten_ops(f.node, ops)),
+            unsettled: f
+                .acknowledged
+                .unsettled
+                .as_ref()
+                .map(|ops| flatten_ops(f.node, ops)),
         })
         .collect();
     out.end = ns(world.now());

@@ -16,6 +16,7 @@ use madsim::rand::Rng;
 use super::WorkloadStats;
 use super::ops::{self, COLLECTION};
 use super::recorder::{EventKind, Recorder};
+use crate::check::catalog::RefusedCreate;
 use crate::history::{Call, ProcessId, Ret};
 use crate::plan::WorkloadPlan;
 use crate::world::{World, WorldClient};
@@ -50,7 +51,7 @@ fn pick(plan: &WorkloadPlan) -> Pick {
 
 fn failure(e: ClientError) -> EventKind {
     match e {
-        ClientError::Definite(error) => EventKind::Fail { error },
+        ClientError::Definite(error) | ClientError::Rejected(error) => EventKind::Fail { error },
         ClientError::Indeterminate(error) => EventKind::Info { error },
     }
 }
@@ -123,9 +124,19 @@ pub(crate) async fn run(
                 stats.borrow_mut().searches.count(&r);
             }
             Pick::Create => {
+                // Unique per run, so the cluster has no reason to refuse it.
                 let name = format!("extra-c{process}-{seq}");
                 let r = client.write(ops::create(&name)).await;
-                stats.borrow_mut().creates.count(&r);
+                let mut stats = stats.borrow_mut();
+                stats.creates.count(&r);
+                if let Err(ClientError::Rejected(reason)) = r {
+                    stats.refused_creates.push(RefusedCreate {
+                        process,
+                        name,
+                        reason,
+                        at: u64::try_from(world.now().as_nanos()).unwrap_or(u64::MAX),
+                    });
+                }
             }
         }
         let think = madsim::rand::thread_rng().gen_range(plan.think_min_ms..=plan.think_max_ms);

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use recorder::{EventKind, HistoryEvent, Recorder, history_of};
 
+use crate::check::catalog::RefusedCreate;
 use crate::history::ProcessId;
 use crate::plan::WorkloadPlan;
 use crate::world::{World, WorldClient, WorldError};
@@ -36,17 +37,19 @@ impl CallCounts {
     pub fn count<T>(&mut self, r: &Result<T, ClientError>) {
         match r {
             Ok(_) => self.ok += 1,
-            Err(ClientError::Definite(_)) => self.fail += 1,
+            Err(ClientError::Definite(_) | ClientError::Rejected(_)) => self.fail += 1,
             Err(ClientError::Indeterminate(_)) => self.info += 1,
         }
     }
 }
 
 /// What the workload did besides register operations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkloadStats {
     pub searches: CallCounts,
     pub creates: CallCounts,
+    /// Creates of fresh names that the cluster refused (the catalog checker's input).
+    pub refused_creates: Vec<RefusedCreate>,
 }
 
 /// How often setup retries creating the register collection.
@@ -59,8 +62,10 @@ pub async fn setup(world: &World, client: &WorldClient) -> Result<(), String> {
         match client.write(ops::create(ops::COLLECTION)).await {
             Ok(_) => return Ok(()),
             // A retry after an unknown outcome finds the collection already there.
-            Err(ClientError::Definite(e)) if e.contains("already exists") => return Ok(()),
-            Err(ClientError::Definite(e) | ClientError::Indeterminate(e)) => last = e,
+            Err(ClientError::Rejected(e)) if e.contains("already exists") => return Ok(()),
+            Err(
+                ClientError::Definite(e) | ClientError::Rejected(e) | ClientError::Indeterminate(e),
+            ) => last = e,
         }
         world.sleep(Duration::from_millis(100)).await;
     }
@@ -96,7 +101,7 @@ pub async fn run(
         // A client task only ends by finishing its loop; a lost one has nothing to report.
         let _ = t.await;
     }
-    let stats = *stats.borrow();
+    let stats = stats.borrow().clone();
     Ok(stats)
 }
 

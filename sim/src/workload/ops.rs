@@ -10,8 +10,10 @@ use crate::history::Call;
 /// The collection every register operation addresses; created before the workload starts.
 pub const COLLECTION: &str = "registers";
 
-/// Vector dimension of every collection the workload creates.
-pub const DIM: u32 = 2;
+/// Vector dimension of every collection the workload creates: a common embedding size (SIFT
+/// descriptors have 128), so a WAL record spans 512-byte sectors as real ones do, and a torn
+/// write can keep a record's header and lose part of its body.
+pub const DIM: u32 = 128;
 
 /// The history key of point `id` of `collection`.
 pub fn key_name(collection: &str, id: u64) -> String {
@@ -31,10 +33,12 @@ pub fn create(name: &str) -> WriteRequest {
 /// An upsert of `value` to point `id`, and its history call. The vector is derived from the
 /// key and the client's sequence number so searches have something to rank.
 pub fn upsert(id: u64, value: &str, seq: u64) -> (WriteRequest, Call) {
+    let mut vector = vec![id as f32, (seq % 1000) as f32];
+    vector.extend((2..u64::from(DIM)).map(|i| ((id * 31 + seq * 7 + i) % 97) as f32 / 97.0));
     let req = WriteRequest::Upsert {
         collection: COLLECTION.to_string(),
         id,
-        vector: vec![id as f32, (seq % 1000) as f32],
+        vector,
         payload: JsonValue(serde_json::json!({ "v": value })),
     };
     let call = Call::Write {
@@ -63,7 +67,9 @@ pub fn read_call(id: u64) -> Call {
 
 pub fn search(id: u64) -> SearchRequest {
     SearchRequest {
-        query: vec![id as f32, 0.0],
+        query: std::iter::once(id as f32)
+            .chain(std::iter::repeat_n(0.0, DIM as usize - 1))
+            .collect(),
         k: 3,
         filter: None,
         with_payload: true,

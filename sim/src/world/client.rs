@@ -94,7 +94,7 @@ impl WorldClient {
         };
         let outcome = match &result {
             Ok(v) => Outcome::Ok(format!("{v:?}")),
-            Err(ClientError::Definite(e)) => Outcome::Fail(e.clone()),
+            Err(ClientError::Definite(e) | ClientError::Rejected(e)) => Outcome::Fail(e.clone()),
             Err(ClientError::Indeterminate(e)) => Outcome::Info(e.clone()),
         };
         self.trace.record(Event::Complete {

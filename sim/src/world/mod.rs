@@ -26,10 +26,10 @@
 
 pub mod client;
 pub mod config;
-pub mod engine_probe;
 pub mod error;
 pub mod network;
 pub mod node_slot;
+pub mod power_probe;
 pub mod program;
 pub mod runner;
 pub mod trace;
@@ -52,8 +52,8 @@ pub use node_slot::Status;
 pub use runner::{Finding, RunSpec, run_seed, run_seeds, seeds_from_env};
 pub use trace::{Event, Outcome, Trace, TraceHash};
 
-use engine_probe::EnginePowerFailure;
 use node_slot::{NodeSlot, server_addr};
+use power_probe::PowerFailureProbe;
 use program::ConsensusProgram;
 
 /// A server's id: the openraft node id.
@@ -78,7 +78,7 @@ pub struct World {
     slots: Mutex<BTreeMap<NodeId, Arc<NodeSlot<Node>>>>,
     next_client: AtomicU32,
     admin: WorldClient,
-    power_failures: Mutex<Vec<EnginePowerFailure>>,
+    power_failures: Mutex<Vec<PowerFailureProbe>>,
 }
 
 impl World {
@@ -256,23 +256,24 @@ impl World {
 
     // ---- faults ----------------------------------------------------------------------------
 
-    /// Power failure of `node`: its disk drops unsynced writes, every task of it dies. If its
-    /// engine was healthy, the engine probe records what it had acknowledged and what its
-    /// recovery makes of the crashed disk (see `engine_probe`).
+    /// Power failure of `node`: its disk drops unsynced writes, every task of it dies. If it
+    /// was running, the power probe records what its engine and its durable log store had
+    /// acknowledged (and the engine's write in flight, if one failed) and what their recoveries
+    /// make of the crashed disk (see `power_probe`).
     pub fn kill(&self, node: NodeId) -> Result<(), WorldError> {
         let slot = self.slot(node)?;
         let acknowledged = slot
             .handle()
             .ok()
-            .map(|n| n.engine_state())
-            .filter(|s| s.poisoned.is_none());
+            .map(|n| (n.engine_state(), n.log_image()));
         slot.kill()?;
-        if let Some(acknowledged) = acknowledged {
-            let failure = EnginePowerFailure {
+        if let Some((acknowledged, log)) = acknowledged {
+            let failure = PowerFailureProbe {
                 node,
                 at: self.now(),
                 acknowledged,
-                recovered: engine_probe::recover_engine(slot.disk()),
+                recovered: power_probe::recover_engine(slot.disk()),
+                log: log.map(|image| (image, power_probe::recover_log(slot.disk()))),
             };
             self.power_failures
                 .lock()
@@ -282,8 +283,8 @@ impl World {
         Ok(())
     }
 
-    /// Every engine probe taken so far, in the order the power failures happened.
-    pub fn engine_power_failures(&self) -> Vec<EnginePowerFailure> {
+    /// Every power probe taken so far, in the order the power failures happened.
+    pub fn power_failure_probes(&self) -> Vec<PowerFailureProbe> {
         self.power_failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -20,6 +20,7 @@ fn power_failure(
         at: 700,
         acknowledged: replica(3, 9, acknowledged),
         recovered: recovered.map(|r| replica(3, 9, r)).map_err(str::to_string),
+        unsettled: None,
     }
 }
 
@@ -57,12 +58,28 @@ fn a_failed_recovery_is_reported() {
     );
 }
 
+#[test]
+fn the_write_in_flight_may_be_recovered_but_nothing_else() {
+    let mut r = power_failure(&[("a", "1")], Ok(&[("a", "1"), ("b", "2")]));
+    r.unsettled = Some(replica(3, 9, &[("a", "1"), ("b", "2")]));
+    assert!(check_engine_durability(&[r.clone()]).is_empty());
+
+    r.recovered = Ok(replica(3, 9, &[("a", "1")]));
+    assert!(check_engine_durability(&[r.clone()]).is_empty());
+
+    // A torn record taken for data is neither the acknowledged state nor the one in flight.
+    r.recovered = Ok(replica(3, 9, &[("a", "1"), ("b", "\u{0}\u{0}")]));
+    let v = check_engine_durability(&[r]);
+    let v = only(&v, Property::EngineDurability);
+    assert!(v.message.contains("write that was in flight"), "{v}");
+}
+
 proptest! {
     /// A recovery equal to what was acknowledged is clean, whatever the records.
     #[test]
     fn an_exact_recovery_is_clean(state in prop::collection::btree_map("[a-e]", "[0-9]{1,3}", 0..6)) {
         let observed = NodeObservation { node: 1, last_applied: Some(4), state: state.clone() };
-        let r = EngineRecovery { node: 1, at: 5, acknowledged: observed.clone(), recovered: Ok(observed) };
+        let r = EngineRecovery { node: 1, at: 5, acknowledged: observed.clone(), recovered: Ok(observed), unsettled: None };
         prop_assert!(check_engine_durability(&[r]).is_empty());
     }
 
@@ -78,6 +95,7 @@ proptest! {
             at: 5,
             acknowledged: NodeObservation { node: 1, last_applied: Some(4), state },
             recovered: Ok(NodeObservation { node: 1, last_applied: Some(4), state: recovered }),
+            unsettled: None,
         };
         let v = check_engine_durability(&[r]);
         prop_assert_eq!(v.len(), 1);
