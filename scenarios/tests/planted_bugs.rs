@@ -20,6 +20,9 @@ const FAST_SUBSET: &[(Bug, &str, u64)] = &[
     (Bug::StaleLocalRead, "random", 5),
     (Bug::FollowerRead, "minority-write", 5),
     (Bug::EngineAckWithoutSync, "crash-restart", 5),
+    (Bug::LogAppendNotDurable, "partition", 3),
+    (Bug::CreateIdRace, "leader-kill", 3),
+    (Bug::WalAcceptsTornTail, "leader-kill", 3),
 ];
 
 fn seeds(budget: u64) -> Vec<u64> {

@@ -42,15 +42,13 @@ pub fn check_engine_durability(recoveries: &[EngineRecovery]) -> Vec<Violation> 
             } else {
                 ""
             };
-            let message = format!(
-                "node {}'s engine after the power failure at {}: {found}{in_flight}",
-                r.node, r.at
-            );
-            Some(
-                Violation::new(Property::EngineDurability, message)
-                    .with_nodes([r.node])
-                    .at(r.at),
-            )
+            Some(Violation::after_power_failure(
+                Property::EngineDurability,
+                r.node,
+                r.at,
+                "engine",
+                &format!("{found}{in_flight}"),
+            ))
         })
         .collect()
 }

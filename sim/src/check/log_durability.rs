@@ -31,15 +31,13 @@ pub fn check_log_durability(recoveries: &[LogRecovery]) -> Vec<Violation> {
                     diff.join("; ")
                 }
             };
-            let message = format!(
-                "node {}'s Raft log after the power failure at {}: {found}",
-                r.node, r.at
-            );
-            Some(
-                Violation::new(Property::LogDurability, message)
-                    .with_nodes([r.node])
-                    .at(r.at),
-            )
+            Some(Violation::after_power_failure(
+                Property::LogDurability,
+                r.node,
+                r.at,
+                "Raft log",
+                &found,
+            ))
         })
         .collect()
 }

@@ -110,6 +110,19 @@ impl Violation {
         }
     }
 
+    /// A finding of a power probe: what `node`'s `store` (its engine, its Raft log) recovered
+    /// after the power failure at `at` differs from what it had acknowledged, as `found` says.
+    pub fn after_power_failure(
+        property: Property,
+        node: NodeId,
+        at: Time,
+        store: &str,
+        found: &str,
+    ) -> Self {
+        let message = format!("node {node}'s {store} after the power failure at {at}: {found}");
+        Violation::new(property, message).with_nodes([node]).at(at)
+    }
+
     /// Sets the operations involved (sorted, deduplicated so reports are stable).
     pub fn with_ops(mut self, ops: impl IntoIterator<Item = usize>) -> Self {
         self.ops = sorted(ops);
