@@ -108,15 +108,22 @@ pub struct CrashReport {
     pub torn: Option<(String, u64, u64)>,
 }
 
+/// A one-shot fault. It fires once, on the first operation of its class whose op number
+/// (1-based, `VfsCounters::ops` after counting it) is `>= at_op` and, if `under` is set, whose
+/// path lies under that prefix.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Scheduled {
+    at_op: u64,
+    kind: FaultKind,
+    under: Option<PathBuf>,
+}
+
 /// The fault state of one disk: configuration plus scheduled one-shot faults.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FaultPlan {
     pub config: FaultConfig,
-    /// `(at_op, kind)`, kept sorted; each fires once, on the first operation of its class whose
-    /// op number (1-based, `VfsCounters::ops` after counting it) is `>= at_op`.
-    scheduled: Vec<(u64, FaultKind)>,
-    /// A [`FaultKind::PowerCut`] aimed at the next sync of a path under this prefix.
-    power_cut_under: Option<PathBuf>,
+    /// Kept sorted, so the earliest due fault fires first.
+    scheduled: Vec<Scheduled>,
 }
 
 impl FaultPlan {
@@ -124,12 +131,11 @@ impl FaultPlan {
         Self {
             config,
             scheduled: Vec::new(),
-            power_cut_under: None,
         }
     }
 
-    pub fn schedule(&mut self, kind: FaultKind, at_op: u64) {
-        self.scheduled.push((at_op, kind));
+    pub fn schedule(&mut self, kind: FaultKind, at_op: u64, under: Option<PathBuf>) {
+        self.scheduled.push(Scheduled { at_op, kind, under });
         self.scheduled.sort();
     }
 
@@ -139,23 +145,16 @@ impl FaultPlan {
             ..FaultConfig::default()
         };
         self.scheduled.clear();
-        self.power_cut_under = None;
     }
 
-    /// Drops every scheduled `kind` fault that has not fired (and an aimed power cut with it).
+    /// Drops every scheduled `kind` fault that has not fired.
     pub fn unschedule(&mut self, kind: FaultKind) {
-        self.scheduled.retain(|&(_, k)| k != kind);
-        if kind == FaultKind::PowerCut {
-            self.power_cut_under = None;
-        }
+        self.scheduled.retain(|s| s.kind != kind);
     }
 
-    pub fn aim_power_cut(&mut self, prefix: PathBuf) {
-        self.power_cut_under = Some(prefix);
-    }
-
-    pub fn scheduled(&self) -> &[(u64, FaultKind)] {
-        &self.scheduled
+    /// `(at_op, kind)` of every scheduled fault that has not fired, earliest first.
+    pub fn scheduled(&self) -> Vec<(u64, FaultKind)> {
+        self.scheduled.iter().map(|s| (s.at_op, s.kind)).collect()
     }
 
     /// Decides whether operation number `op_no` of `class` fails. Scheduled faults win over
@@ -168,21 +167,14 @@ impl FaultPlan {
         path: &Path,
         rng: &mut SplitMix64,
     ) -> Option<FaultKind> {
-        if class == OpClass::Sync
-            && self
-                .power_cut_under
-                .as_ref()
-                .is_some_and(|prefix| path.starts_with(prefix))
-        {
-            self.power_cut_under = None;
-            return Some(FaultKind::PowerCut);
-        }
-        if let Some(i) = self
-            .scheduled
-            .iter()
-            .position(|&(at, kind)| at <= op_no && kind.applies_to(class))
-        {
-            return Some(self.scheduled.remove(i).1);
+        if let Some(i) = self.scheduled.iter().position(|s| {
+            s.at_op <= op_no
+                && s.kind.applies_to(class)
+                && s.under
+                    .as_ref()
+                    .is_none_or(|prefix| path.starts_with(prefix))
+        }) {
+            return Some(self.scheduled.remove(i).kind);
         }
         let c = &self.config;
         match class {
@@ -222,7 +214,7 @@ mod tests {
     fn scheduled_fault_fires_once_on_first_matching_op_at_or_after() {
         let mut plan = FaultPlan::default();
         let mut rng = SplitMix64::new(0);
-        plan.schedule(FaultKind::SyncEio, 3);
+        plan.schedule(FaultKind::SyncEio, 3, None);
         assert_eq!(
             plan.decide(OpClass::Sync, 2, Path::new("/f"), &mut rng),
             None

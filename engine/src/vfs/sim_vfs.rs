@@ -90,18 +90,20 @@ impl SimVfs {
     /// (1-based, as counted in [`VfsCounters::ops`]) is `>= at_op`. To fail "the next sync",
     /// use `at_op = counters().ops + 1`.
     pub fn schedule_fault(&self, kind: FaultKind, at_op: u64) {
-        self.lock().faults.schedule(kind, at_op);
+        self.lock().faults.schedule(kind, at_op, None);
     }
 
-    /// Aims a [`FaultKind::PowerCut`] at the next `sync` or `sync_dir` of a path under `prefix`
-    /// (e.g. one store's directory), so a test can choose whose write is in flight.
-    pub fn aim_power_cut(&self, prefix: &Path) {
-        self.lock().faults.aim_power_cut(prefix.to_path_buf());
+    /// [`SimVfs::schedule_fault`] for operations on paths under `prefix` only (e.g. one
+    /// store's directory), so a test can choose whose write a fault hits.
+    pub fn schedule_fault_under(&self, kind: FaultKind, at_op: u64, prefix: &Path) {
+        self.lock()
+            .faults
+            .schedule(kind, at_op, Some(prefix.to_path_buf()));
     }
 
     /// Scheduled faults that have not fired yet, as `(at_op, kind)`.
     pub fn scheduled_faults(&self) -> Vec<(u64, FaultKind)> {
-        self.lock().faults.scheduled().to_vec()
+        self.lock().faults.scheduled()
     }
 
     /// Disables every probabilistic and scheduled fault (keeps `torn_writes` for crashes).

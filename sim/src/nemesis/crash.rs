@@ -1,13 +1,14 @@
 //! Crash faults: power failure of a node (its `SimVfs` drops unsynced writes; a torn one
-//! strikes mid-sync and tears the write in flight at 512-byte sectors) and restarting a killed node on the disk that
-//! survived. Also how the heal finds nodes that must be restarted: down, failed to start, or
-//! with a Raft core that stopped (e.g. after a disk error).
+//! strikes mid-sync and tears the write in flight at 512-byte sectors) and restarting a killed
+//! node on the disk that survived. Also how the heal finds nodes that must be restarted: down,
+//! failed to start, or with a Raft core that stopped (e.g. after a disk error).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
 use faultline_consensus::{ENGINE_DIR, RAFT_DIR};
+use faultline_engine::vfs::FaultKind;
 use madsim::rand::Rng;
 
 use super::Outcome;
@@ -34,7 +35,7 @@ pub(super) async fn kill(w: &World, node: NodeRef, torn: bool) -> Outcome {
         } else {
             RAFT_DIR
         };
-        disk.aim_power_cut(&Path::new(DATA_DIR).join(store));
+        disk.schedule_fault_under(FaultKind::PowerCut, 0, &Path::new(DATA_DIR).join(store));
         let deadline = w.now() + POWER_CUT_WAIT;
         while !mid_sync && w.now() < deadline {
             w.sleep(Duration::from_millis(1)).await;
