@@ -18,9 +18,9 @@ pub struct LogCache {
     last_purged: Option<LogId>,
     vote: Option<Vote<NodeId>>,
     committed: Option<LogId>,
-    /// Why the durable store behind this cache refuses writes, if one failed: the failed
-    /// change may then be on disk though not here.
-    failed: Option<String>,
+    /// Whether a write of the durable store behind this cache failed: the failed change may
+    /// then be on disk though not here.
+    write_failed: bool,
 }
 
 /// The shape of a log for probes: what a durable store must bring back after a power failure
@@ -42,12 +42,12 @@ impl LogCache {
         }
     }
 
-    pub fn failed(&self) -> Option<&str> {
-        self.failed.as_deref()
+    pub fn write_failed(&self) -> bool {
+        self.write_failed
     }
 
-    pub fn set_failed(&mut self, why: String) {
-        self.failed.get_or_insert(why);
+    pub fn mark_write_failed(&mut self) {
+        self.write_failed = true;
     }
 
     pub fn entries_in<RB: RangeBounds<u64>>(&self, range: RB) -> Vec<Entry> {

@@ -97,7 +97,7 @@ impl LogStore {
         let Some(disk) = &mut self.disk else {
             return Ok(T::default());
         };
-        op(disk).inspect_err(|e| lock(&self.cache).set_failed(e.to_string()))
+        op(disk).inspect_err(|_| lock(&self.cache).mark_write_failed())
     }
 
     fn save_meta(&mut self, meta: MetaRecord) -> Result<(), LogStoreError> {
@@ -126,7 +126,7 @@ impl LogProbe {
     /// write failed (the failed change may be on disk or not).
     pub fn image(&self) -> Option<LogImage> {
         let c = lock(&self.cache);
-        c.failed().is_none().then(|| c.image())
+        (!c.write_failed()).then(|| c.image())
     }
 }
 
