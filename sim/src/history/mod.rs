@@ -19,4 +19,4 @@ mod operation;
 
 pub use builder::{HistoryBuilder, HistoryError};
 pub use kv::{Call, Ret};
-pub use operation::{History, Operation, Outcome, ProcessId, Time};
+pub use operation::{History, Operation, Outcome, ProcessId, Time, nanos};

@@ -3,12 +3,20 @@
 //! The defaults (`Call`, `Ret`) are the project's key-value vocabulary; the checker itself only
 //! needs the shape defined here.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::kv::{Call, Ret};
 
 /// A point in time. Only the order of times matters; the unit is the recorder's.
 pub type Time = u64;
+
+/// Simulated time since the runtime started as a [`Time`], in nanoseconds (the unit the
+/// harness records in), saturating.
+pub fn nanos(since_start: Duration) -> Time {
+    u64::try_from(since_start.as_nanos()).unwrap_or(u64::MAX)
+}
 
 /// The client process (logical thread) that issued an operation. A process has at most one
 /// operation open at a time.

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::history::Time;
+use crate::history::{Time, nanos};
 use crate::plan::{ClusterPlan, Fault, ScheduledFault};
 use crate::world::{NetBase, NodeId, World};
 
@@ -56,10 +56,6 @@ pub fn net_base(cluster: &ClusterPlan) -> NetBase {
             ..Duration::from_millis(cluster.latency_max_ms),
         loss: cluster.loss,
     }
-}
-
-fn sim_ns(d: Duration) -> Time {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Nemesis {
@@ -141,7 +137,7 @@ impl Nemesis {
 
     /// Restarts a down node and records when.
     pub async fn restart(&self, node: NodeId) -> Outcome {
-        let at = sim_ns(self.world.now());
+        let at = nanos(self.world.now());
         self.state.borrow_mut().restarts.push((node, at));
         self.world
             .restart(node)

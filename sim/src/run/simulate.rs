@@ -15,7 +15,7 @@ use super::observe::{Samples, flatten, flatten_ops, log_shape};
 use crate::check::observation::{
     CommittedEntry, EngineRecovery, LogRecovery, MetricsSample, NodeObservation,
 };
-use crate::history::{ProcessId, Time};
+use crate::history::{ProcessId, Time, nanos};
 use crate::nemesis::{Nemesis, NemesisCounts, resolve};
 use crate::plan::{LogStoreKind, Plan};
 use crate::workload::{self, Recorder, WorkloadStats};
@@ -85,10 +85,6 @@ pub fn world_config(plan: &Plan) -> WorldConfig {
     }
 }
 
-fn ns(d: Duration) -> Time {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 /// Runs `plan` inside the current madsim runtime.
 pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     let mut out = Simulated::default();
@@ -107,7 +103,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
         let (world, samples, stop) = (world.clone(), samples.clone(), stop.clone());
         madsim::task::spawn_local(async move {
             while !stop.get() {
-                samples.borrow_mut().sample(&world, ns(world.now()));
+                samples.borrow_mut().sample(&world, nanos(world.now()));
                 world.sleep(SAMPLE_EVERY).await;
             }
         })
@@ -169,7 +165,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     let _ = sampler.await;
     // One last sample at the instant convergence was seen: a liveness phase shorter than the
     // sampling period would otherwise leave the checker no sample after the heal.
-    samples.borrow_mut().sample(&world, ns(world.now()));
+    samples.borrow_mut().sample(&world, nanos(world.now()));
 
     // Every final state at one instant: no await between the reads.
     let live = resolve::live_members(&world);
@@ -178,8 +174,8 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
         .filter_map(|n| world.engine_state(*n).ok().map(|s| flatten(*n, &s)))
         .collect();
     out.live = live;
-    out.healed_at = ns(healed_at);
-    out.deadline = ns(deadline);
+    out.healed_at = nanos(healed_at);
+    out.deadline = nanos(deadline);
     out.restarts = nemesis.restarts();
     out.nemesis = nemesis.counts();
     let samples = std::mem::take(&mut *samples.borrow_mut());
@@ -198,7 +194,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
             let (acknowledged, recovered) = f.log.as_ref()?;
             Some(LogRecovery {
                 node: f.node,
-                at: ns(f.at),
+                at: nanos(f.at),
                 acknowledged: log_shape(acknowledged),
                 recovered: recovered.as_ref().map(log_shape).map_err(Clone::clone),
             })
@@ -208,7 +204,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
         .iter()
         .map(|f| EngineRecovery {
             node: f.node,
-            at: ns(f.at),
+            at: nanos(f.at),
             acknowledged: flatten(f.node, &f.acknowledged),
             recovered: f
                 .recovered
@@ -222,7 +218,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
                 .map(|ops| flatten_ops(f.node, ops)),
         })
         .collect();
-    out.end = ns(world.now());
+    out.end = nanos(world.now());
     world.note("run finished");
     world.power_off_everything().await;
     out

@@ -17,7 +17,7 @@ use super::WorkloadStats;
 use super::ops::{self, COLLECTION};
 use super::recorder::{EventKind, Recorder};
 use crate::check::catalog::RefusedCreate;
-use crate::history::{Call, ProcessId, Ret};
+use crate::history::{Call, ProcessId, Ret, nanos};
 use crate::plan::WorkloadPlan;
 use crate::world::{World, WorldClient};
 
@@ -134,7 +134,7 @@ pub(crate) async fn run(
                         process,
                         name,
                         reason,
-                        at: u64::try_from(world.now().as_nanos()).unwrap_or(u64::MAX),
+                        at: nanos(world.now()),
                     });
                 }
             }

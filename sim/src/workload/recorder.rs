@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::history::{Call, History, Operation, Outcome, ProcessId, Ret, Time};
+use crate::history::{Call, History, Operation, Outcome, ProcessId, Ret, Time, nanos};
 
 /// What happened to an operation at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +58,7 @@ fn now() -> Time {
     let at = madsim::time::TimeHandle::try_current()
         .map(|t| t.elapsed())
         .unwrap_or_default();
-    u64::try_from(at.as_nanos()).unwrap_or(u64::MAX)
+    nanos(at)
 }
 
 impl Recorder {

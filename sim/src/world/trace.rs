@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::NodeId;
+use crate::history::nanos;
 
 /// What a client call ended with, in the history vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,7 +163,7 @@ impl Trace {
         let at = madsim::time::TimeHandle::try_current()
             .map(|t| t.elapsed())
             .unwrap_or(Duration::ZERO);
-        let at_ns = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
+        let at_ns = nanos(at);
         self.lock().push(Entry { at_ns, event });
     }
 
