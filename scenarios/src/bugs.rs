@@ -237,7 +237,7 @@ fn failure_of(scenario: &dyn Scenario, seed: u64, bug: Option<Bug>) -> SeedFailu
         Err(e) => return Some((vec!["plan".to_string()], e, String::new())),
     };
     let verdict: Verdict = run_plan(&plan).verdict;
-    if verdict.ok {
+    if !verdict.failed() {
         return None;
     }
     let properties = verdict

@@ -30,7 +30,7 @@ impl From<&RunResult> for Replay {
     fn from(r: &RunResult) -> Self {
         Replay {
             trace_hash: r.verdict.trace_hash.clone(),
-            ok: r.verdict.ok,
+            ok: r.verdict.passed(),
             trace: r.trace.clone(),
         }
     }

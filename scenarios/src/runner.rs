@@ -93,7 +93,7 @@ pub fn run_one(
     };
     let first = run_plan(&plan);
     outcome.sim = Duration::from_millis(first.verdict.stats.sim_ms);
-    if !first.verdict.ok {
+    if !first.verdict.passed() {
         outcome.failure = Some(reason(&first.verdict));
     }
     if config.check_determinism {

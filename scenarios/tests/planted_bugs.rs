@@ -61,7 +61,7 @@ fn the_ack_before_commit_repro_line_replays_to_the_same_trace_hash() {
     // In this process, from the plan the repro line names.
     let plan = plan_with_bug(scenario, caught.seed, Some(Bug::AckBeforeCommit)).unwrap();
     let again = run_plan(&plan).verdict;
-    assert!(!again.ok);
+    assert!(again.failed());
     assert_eq!(again.trace_hash, caught.trace_hash);
 
     // In a fresh process, exactly as printed.
@@ -76,7 +76,7 @@ fn the_ack_before_commit_repro_line_replays_to_the_same_trace_hash() {
         .expect("faultline runs");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let fresh: Verdict = serde_json::from_slice(&out.stdout).expect("a verdict");
-    assert!(!fresh.ok);
+    assert!(fresh.failed());
     assert_eq!(fresh.trace_hash, caught.trace_hash);
     let stored = std::fs::read_to_string(
         reports

@@ -14,7 +14,7 @@ fn partition_and_kill_run_clean() {
         let result = run_plan(&run_support::partition_kill(seed));
         let v = &result.verdict;
         assert!(
-            v.ok,
+            v.passed(),
             "seed {seed}: {} violation(s):\n{}\nstats: {:?}",
             v.violations.len(),
             v.violations

@@ -70,7 +70,7 @@ fn corrupted_plans_are_typed_errors() {
     let mut bad = run_support::partition_kill(3);
     bad.cluster.nodes = 0;
     let result = run_plan(&bad);
-    assert!(!result.verdict.ok);
+    assert!(!result.verdict.passed());
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub fn run(args: &ReproArgs) -> Result<Outcome> {
     } else {
         print_verdict(&result);
         println!("report: {}", dir.display());
-        if !result.verdict.ok && args.plan.is_none() {
+        if !result.verdict.passed() && args.plan.is_none() {
             let line = repro_line(&result.verdict.scenario, result.verdict.seed);
             match &result.plan.bug {
                 Some(bug) => println!("{line} --bug {bug}"),
@@ -58,7 +58,7 @@ pub fn run(args: &ReproArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(if result.verdict.ok {
+    Ok(if result.verdict.passed() {
         Outcome::Success
     } else {
         Outcome::Violation
@@ -83,12 +83,7 @@ fn load_plan(args: &ReproArgs) -> Result<Plan> {
 pub fn print_verdict(result: &RunResult) {
     let v = &result.verdict;
     let s = &v.stats;
-    println!(
-        "{} seed {}: {}",
-        v.scenario,
-        v.seed,
-        if v.ok { "ok" } else { "FAILED" }
-    );
+    println!("{} seed {}: {}", v.scenario, v.seed, v.status);
     println!("trace hash: {}", v.trace_hash);
     println!(
         "simulated {:.2}s; ops {} (ok {}, fail {}, info {}); faults applied {}, skipped {}; \

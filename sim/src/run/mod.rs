@@ -47,12 +47,48 @@ pub struct InvolvedOp {
     pub outcome: String,
 }
 
+/// What a seed amounts to. Only `Pass` is green: a seed whose checks could not decide
+/// (`Unknown`) or that never exercised what its scenario is for (`Vacuous`) proves nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every check ran, decided, and held; the run did what its scenario is for.
+    Pass,
+    /// At least one property was violated.
+    Fail,
+    /// Nothing was violated, but a check ran out of budget before it could decide.
+    Unknown,
+    /// Nothing was violated, but the run did not exercise its scenario (no fault applied, no
+    /// operation succeeded).
+    Vacuous,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+            Status::Vacuous => "vacuous",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The run's answer (`verdict.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     pub scenario: String,
     pub seed: u64,
-    pub ok: bool,
+    pub status: Status,
+    /// Why the status is `unknown` or `vacuous` (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
     pub violations: Vec<Violation>,
     /// The trace's FNV-1a fingerprint, 16 hex digits.
     pub trace_hash: String,
@@ -63,6 +99,16 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Whether the seed passed (the only green status).
+    pub fn passed(&self) -> bool {
+        self.status == Status::Pass
+    }
+
+    /// Whether a property was violated.
+    pub fn failed(&self) -> bool {
+        self.status == Status::Fail
+    }
+
     /// The names of the violated properties, deduplicated, in property order.
     pub fn properties(&self) -> Vec<Property> {
         let mut p: Vec<Property> = self.violations.iter().map(|v| v.property).collect();
@@ -150,6 +196,7 @@ pub fn run_plan(plan: &Plan) -> RunResult {
         stats.notes = checked.notes;
     }
     fill_stats(&mut stats, &history, &sim);
+    let (status, reasons) = status_of(plan, &violations, &stats, &history, &sim);
     let involved = involved(&history, &violations);
     let (trace_hash, trace_lines) = match &trace {
         Some(t) => (t.hash().to_string(), report::trace_lines(t)),
@@ -160,7 +207,8 @@ pub fn run_plan(plan: &Plan) -> RunResult {
         verdict: Verdict {
             scenario: plan.scenario.clone(),
             seed: plan.seed,
-            ok: violations.is_empty(),
+            status,
+            reasons,
             violations,
             trace_hash,
             stats,
@@ -197,6 +245,46 @@ fn fill_stats(stats: &mut RunStats, history: &History, sim: &Simulated) {
     stats.leaders_seen = leaders.len() as u64;
     stats.max_term = sim.samples.iter().map(|s| s.term).max().unwrap_or(0);
     stats.samples = sim.samples.len() as u64;
+}
+
+/// The seed's status and, for `unknown` and `vacuous`, why.
+fn status_of(
+    plan: &Plan,
+    violations: &[Violation],
+    stats: &RunStats,
+    history: &History,
+    sim: &Simulated,
+) -> (Status, Vec<String>) {
+    if !violations.is_empty() {
+        return (Status::Fail, Vec::new());
+    }
+    let mut vacuous = Vec::new();
+    if !plan.faults.is_empty() && stats.faults_applied == 0 {
+        vacuous.push(format!(
+            "none of the plan's {} faults applied",
+            plan.faults.len()
+        ));
+    }
+    let workload_ok = history
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(i, op)| !sim.probes.contains(i) && matches!(op.outcome, Outcome::Ok { .. }))
+        .count();
+    if workload_ok == 0 {
+        vacuous.push("no workload operation succeeded".to_string());
+    }
+    if !vacuous.is_empty() {
+        return (Status::Vacuous, vacuous);
+    }
+    if stats.linearizability == "unknown" {
+        let mut why = stats.notes.clone();
+        if why.is_empty() {
+            why.push("linearizability undecided".to_string());
+        }
+        return (Status::Unknown, why);
+    }
+    (Status::Pass, Vec::new())
 }
 
 fn involved(history: &History, violations: &[Violation]) -> Vec<InvolvedOp> {
