@@ -18,6 +18,7 @@
 //! | `client.rs` | `Client`: redirects, timeouts, definite vs indeterminate errors |
 //! | `api.rs` | client-facing wire types |
 //! | `error.rs` | typed errors |
+//! | `observe.rs` | online observation: the events a node reports for invariant checkers |
 //! | `planted.rs` | code only planted bugs use (feature `planted-bugs`) |
 
 pub mod api;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod log_store;
 pub mod network;
 pub mod node;
+pub mod observe;
 #[cfg(feature = "planted-bugs")]
 mod planted;
 pub mod runtime;
@@ -41,7 +43,9 @@ pub use api::{
 };
 pub use client::Client;
 pub use error::{ClientError, LogStoreError, NodeError, StateMachineError};
-pub use log_store::{LogImage, LogStore, LogStoreKind, recover_image as recover_log_image};
+pub use log_store::{
+    LogImage, LogStore, LogStoreKind, ProbedLog, recover_image as recover_log_image,
+};
 pub use node::{ENGINE_DIR, Node, NodeConfig, RAFT_DIR};
 pub use runtime::NodeRuntime;
 pub use state_machine::{EngineState, StateMachineStore};

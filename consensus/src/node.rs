@@ -18,8 +18,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::error::NodeError;
-use crate::log_store::{LogImage, LogProbe, LogStore, LogStoreKind};
+use crate::log_store::{LogProbe, LogStore, LogStoreKind, ProbedLog};
 use crate::network::raft_network::NetworkFactory;
+use crate::observe::{Observer, Reporter};
 use crate::server::serve;
 use crate::service::Service;
 use crate::snapshot::SnapshotFile;
@@ -46,6 +47,8 @@ pub struct NodeConfig {
     pub raft: openraft::Config,
     /// Bound on every Raft RPC (with openraft's own TTL) and every client RPC.
     pub rpc_timeout: Duration,
+    /// Where the node reports what it does to its Raft state (`observe`); `None` in production.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 /// A cheap, cloneable handle on a running node.
@@ -86,7 +89,9 @@ impl Node {
             log_store,
             raft,
             rpc_timeout,
+            observer,
         } = config;
+        let reporter = Reporter::new(observer);
         vfs.create_dir_all(&data_dir)
             .map_err(|e| NodeError::Engine(e.to_string()))?;
         let engine = Database::open(vfs.clone(), data_dir.join(ENGINE_DIR))
@@ -104,8 +109,12 @@ impl Node {
                 )
             }
         };
+        let mut log = log.with_reporter(reporter.clone());
+        if let Some(f) = &snapshot_file {
+            log.cap_purges_at(f.durable_point());
+        }
         let log_probe = log.probe();
-        let sm = StateMachineStore::open(engine, snapshot_file)?;
+        let sm = StateMachineStore::open(engine, snapshot_file)?.with_reporter(reporter);
         let state = sm.state();
         let raft_config = Arc::new(
             raft.validate()
@@ -201,9 +210,10 @@ impl Node {
     }
 
     /// Read-only probe for checkers: what the durable log store has acknowledged (vote, purge
-    /// point, entries). `None` with the in-memory store or after a failed write.
-    pub fn log_image(&self) -> Option<LogImage> {
-        self.inner.log_probe.as_ref().and_then(LogProbe::image)
+    /// point, entries) and the change a failed write was making. `None` with the in-memory
+    /// store.
+    pub fn log_state(&self) -> Option<ProbedLog> {
+        self.inner.log_probe.as_ref().map(LogProbe::state)
     }
 
     /// Build a snapshot now and wait (bounded) until openraft reports it.

@@ -8,7 +8,7 @@
 //! a restart restores the engine from it and replays the log after it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use faultline_engine::WalOp;
 use faultline_engine::vfs::Vfs;
@@ -70,11 +70,27 @@ pub struct StoredSnapshot {
     pub data: Vec<u8>,
 }
 
+/// How far the node's durable snapshot reaches: the last log id of the snapshot file on disk.
+/// Shared with the log store, which never purges (durably) beyond it.
+#[derive(Debug, Clone, Default)]
+pub struct DurableSnapshotPoint(Arc<Mutex<Option<LogId>>>);
+
+impl DurableSnapshotPoint {
+    pub fn get(&self) -> Option<LogId> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set(&self, point: Option<LogId>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = point;
+    }
+}
+
 /// Where the node keeps its current snapshot on disk (durable mode only).
 #[derive(Debug, Clone)]
 pub struct SnapshotFile {
     vfs: Arc<dyn Vfs>,
     dir: PathBuf,
+    durable: DurableSnapshotPoint,
 }
 
 const SNAPSHOT_FILE: &str = "snapshot";
@@ -85,7 +101,13 @@ impl SnapshotFile {
         SnapshotFile {
             vfs,
             dir: dir.to_path_buf(),
+            durable: DurableSnapshotPoint::default(),
         }
+    }
+
+    /// How far the snapshot on disk reaches (updated by `load` and `store`).
+    pub fn durable_point(&self) -> DurableSnapshotPoint {
+        self.durable.clone()
     }
 
     /// Read the stored snapshot, if any. A damaged file is an error: silently starting without
@@ -104,7 +126,12 @@ impl SnapshotFile {
         let bytes = self.vfs.read_all(&path)?;
         let s = scan::<StoredSnapshot>(&bytes);
         match (s.records.len(), s.tail_discarded) {
-            (1, false) => Ok(s.records.into_iter().next().map(|(_, r)| r)),
+            (1, false) => {
+                let snap = s.records.into_iter().next().map(|(_, r)| r);
+                self.durable
+                    .set(snap.as_ref().and_then(|s| s.meta.last_log_id));
+                Ok(snap)
+            }
             _ => Err(StateMachineError::BadSnapshot(format!(
                 "{} is damaged ({} valid records)",
                 path.display(),
@@ -123,6 +150,7 @@ impl SnapshotFile {
         self.vfs.sync(&tmp)?;
         self.vfs.rename(&tmp, &self.dir.join(SNAPSHOT_FILE))?;
         self.vfs.sync_dir(&self.dir)?;
+        self.durable.set(snap.meta.last_log_id);
         Ok(())
     }
 }

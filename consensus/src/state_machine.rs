@@ -23,6 +23,7 @@ use openraft::{
 
 use crate::api::Record;
 use crate::error::StateMachineError;
+use crate::observe::{Observation, Reporter, entry_ref, snapshot_ref};
 use crate::snapshot::{SNAPSHOT_FORMAT_VERSION, SnapshotFile, SnapshotPayload, StoredSnapshot};
 use crate::type_config::{
     Applied, ApplyResponse, Entry, LogId, NodeId, SnapshotData, StorageError, StoredMembership,
@@ -213,6 +214,7 @@ impl SnapshotSlot {
 pub struct StateMachineStore {
     state: SharedState,
     slot: Arc<Mutex<SnapshotSlot>>,
+    reporter: Reporter,
 }
 
 fn lock_slot(slot: &Mutex<SnapshotSlot>) -> MutexGuard<'_, SnapshotSlot> {
@@ -252,7 +254,19 @@ impl StateMachineStore {
                 file,
                 built: 0,
             })),
+            reporter: Reporter::default(),
         })
+    }
+
+    /// Reports every later change to `reporter`, starting with the snapshot it opened from.
+    pub fn with_reporter(mut self, reporter: Reporter) -> StateMachineStore {
+        if let Some(s) = &lock_slot(&self.slot).current {
+            reporter.report(|| Observation::SnapshotLoaded {
+                snapshot: snapshot_ref(&s.meta),
+            });
+        }
+        self.reporter = reporter;
+        self
     }
 
     /// The shared replicated state (for reads and probes).
@@ -292,6 +306,9 @@ impl StateMachineStore {
             data: payload.encode()?,
         };
         slot.replace(snap.clone())?;
+        self.reporter.report(|| Observation::SnapshotBuilt {
+            snapshot: snapshot_ref(&snap.meta),
+        });
         Ok(snap)
     }
 }
@@ -328,9 +345,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let mut s = lock_state(&self.state);
         let mut out = Vec::new();
         for e in entries {
+            let observed = self.reporter.active().then(|| entry_ref(&e));
             // The first engine failure stops the batch: later entries must not be applied on top
             // of a state that no longer matches the log.
             out.push(s.apply_entry(e)?);
+            if let Some(entry) = observed {
+                self.reporter.report(|| Observation::Applied { entry });
+            }
         }
         Ok(out)
     }
@@ -365,6 +386,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         // able to rebuild from the snapshot file.
         lock_slot(&self.slot).replace(stored).map_err(err)?;
         lock_state(&self.state).install(payload).map_err(err)?;
+        self.reporter.report(|| Observation::SnapshotInstalled {
+            snapshot: snapshot_ref(meta),
+        });
         Ok(())
     }
 

@@ -34,6 +34,7 @@ async fn three_nodes_on_loopback_survive_leader_shutdown() {
             log_store: LogStoreKind::Durable,
             raft: raft_config("real"),
             rpc_timeout: Duration::from_millis(500),
+            observer: None,
         })
         .await
         .unwrap();

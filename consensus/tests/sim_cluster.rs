@@ -34,6 +34,7 @@ fn node_config(id: NodeId, vfs: Arc<SimVfs>) -> NodeConfig {
         log_store: LogStoreKind::Durable,
         raft: raft_config("sim"),
         rpc_timeout: Duration::from_millis(500),
+        observer: None,
     }
 }
 

@@ -10,6 +10,7 @@
 //! | file | owns |
 //! |---|---|
 //! | `vfs/` | the disk seam: `Vfs`, `StdVfs`, `SimVfs`, fault injection |
+//! | `fnv.rs` | FNV-1a, the one fingerprint hash (trace hashes, payload digests) |
 //! | `op.rs` | `WalOp`, `Descriptor`, `Metric` and their versioned encoding |
 //! | `error.rs` | the typed `Error` |
 //! | `collection.rs` | one collection in memory and the input rules |
@@ -41,6 +42,7 @@ pub mod checkpoint;
 pub mod collection;
 pub mod database;
 pub mod error;
+pub mod fnv;
 pub mod op;
 #[cfg(feature = "planted-bugs")]
 pub mod planted;

@@ -1,9 +1,9 @@
-//! Acceptance 3 for the state checkers: each one fires on a planted violation (lost acked
-//! write, phantom value, an engine that loses what it acknowledged, a refused create of a fresh name, a Raft log store that
-//! brings back truncated entries, divergent replicas, two leaders in a term, regressing counters,
-//! conflicting committed entries, no leader after healing, and — through the linearizability
-//! wrapper — a stale read), naming the property, operations and nodes involved; and each stays
-//! silent on correct inputs, generated with proptest where inputs vary.
+//! The state checkers: each one fires on a planted violation (lost acked write, phantom value,
+//! an engine that loses what it acknowledged, a refused create of a fresh name, a Raft log store
+//! that brings back truncated entries, divergent replicas, no leader after healing, and —
+//! through the linearizability wrapper — a stale read), naming the property, operations and
+//! nodes involved; and each stays silent on correct inputs, generated with proptest where inputs
+//! vary. (The Raft invariants have their own suite, `check_raft`.)
 
 #[path = "check_state_checkers/catalog.rs"]
 mod catalog;
@@ -19,8 +19,6 @@ mod gen_register;
 mod liveness;
 #[path = "check_state_checkers/log_durability.rs"]
 mod log_durability;
-#[path = "check_state_checkers/raft.rs"]
-mod raft;
 #[path = "check_state_checkers/support.rs"]
 mod support;
 

@@ -24,7 +24,7 @@ struct Echo {
 impl NodeProgram for Echo {
     type Handle = u64;
 
-    fn start(&self, disk: SimVfs) -> LocalFuture<Result<u64, String>> {
+    fn start(&self, disk: SimVfs, _incarnation: u32) -> LocalFuture<Result<u64, String>> {
         let id = self.id;
         Box::pin(async move {
             let boots = Path::new("/boots");
@@ -55,7 +55,7 @@ impl NodeProgram for Echo {
         })
     }
 
-    fn run(&self, _handle: u64) -> LocalFuture<()> {
+    fn run(&self, _handle: u64, _incarnation: u32) -> LocalFuture<()> {
         Box::pin(std::future::pending())
     }
 }

@@ -18,9 +18,10 @@ pub struct LogCache {
     last_purged: Option<LogId>,
     vote: Option<Vote<NodeId>>,
     committed: Option<LogId>,
-    /// Whether a write of the durable store behind this cache failed: the failed change may
-    /// then be on disk though not here.
-    write_failed: bool,
+    /// If a write of the durable store behind this cache failed: the log as that write would
+    /// have left it. The failed change may be on disk (or, for an append, part of it) though
+    /// not here.
+    failed_change: Option<LogImage>,
 }
 
 /// The shape of a log for probes: what a durable store must bring back after a power failure
@@ -42,12 +43,14 @@ impl LogCache {
         }
     }
 
-    pub fn write_failed(&self) -> bool {
-        self.write_failed
+    /// The log as the failed write would have left it, if a write failed.
+    pub fn failed_change(&self) -> Option<&LogImage> {
+        self.failed_change.as_ref()
     }
 
-    pub fn mark_write_failed(&mut self) {
-        self.write_failed = true;
+    /// A write failed; `would_be` is the log it would have made.
+    pub fn mark_write_failed(&mut self, would_be: LogImage) {
+        self.failed_change.get_or_insert(would_be);
     }
 
     pub fn entries_in<RB: RangeBounds<u64>>(&self, range: RB) -> Vec<Entry> {

@@ -13,6 +13,7 @@ use std::fmt::Debug;
 use std::ops::RangeBounds;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use faultline_engine::vfs::Vfs;
 use openraft::storage::{LogFlushed, RaftLogStorage};
@@ -23,6 +24,8 @@ pub use durable::{DurableLog, RecoveryReport, recover_image};
 use record::MetaRecord;
 
 use crate::error::LogStoreError;
+use crate::observe::{Observation, Reporter, entry_ref, log_ref, vote_ref};
+use crate::snapshot::DurableSnapshotPoint;
 use crate::type_config::{Entry, LogId, NodeId, StorageError, TypeConfig};
 
 /// Which log store a node uses.
@@ -40,7 +43,15 @@ pub enum LogStoreKind {
 pub struct LogStore {
     cache: Arc<Mutex<LogCache>>,
     disk: Option<DurableLog>,
+    reporter: Reporter,
+    /// Purges never reach beyond the node's durable snapshot (see [`LogStore::purge`]).
+    purge_cap: Option<DurableSnapshotPoint>,
 }
+
+/// How long a purge waits for the snapshot that covers it to reach the disk.
+const PURGE_WAIT: Duration = Duration::from_secs(10);
+/// How often it looks (simulated time under simulation).
+const PURGE_POLL: Duration = Duration::from_millis(1);
 
 /// A read handle on a [`LogStore`]'s entries, handed to openraft's replication tasks.
 #[derive(Debug, Clone)]
@@ -60,6 +71,8 @@ impl LogStore {
         LogStore {
             cache: Arc::default(),
             disk: None,
+            reporter: Reporter::default(),
+            purge_cap: None,
         }
     }
 
@@ -72,8 +85,30 @@ impl LogStore {
         let store = LogStore {
             cache: Arc::new(Mutex::new(cache)),
             disk: Some(disk),
+            reporter: Reporter::default(),
+            purge_cap: None,
         };
         Ok((store, report))
+    }
+
+    /// Never purge beyond `point`, the node's durable snapshot (see [`LogStore::purge`]).
+    pub fn cap_purges_at(&mut self, point: DurableSnapshotPoint) {
+        self.purge_cap = Some(point);
+    }
+
+    /// Reports every later change to `reporter`, starting with what the store recovered.
+    pub fn with_reporter(mut self, reporter: Reporter) -> LogStore {
+        reporter.report(|| {
+            let c = lock(&self.cache);
+            Observation::Recovered {
+                vote: c.vote().as_ref().map(vote_ref),
+                committed: c.committed().as_ref().map(log_ref),
+                purged: c.last_purged().as_ref().map(log_ref),
+                entries: c.live_entries().map(entry_ref).collect(),
+            }
+        });
+        self.reporter = reporter;
+        self
     }
 
     /// A copy of the current in-memory view (for probes and tests).
@@ -89,19 +124,51 @@ impl LogStore {
         })
     }
 
-    /// Runs `op` on the durable files, if any; a failure is noted in the cache for probes.
+    /// Runs `op` on the durable files, if any. A failure is noted in the cache for probes,
+    /// with the log as the write would have left it (`change` applied to the current image).
     fn on_disk<T: Default>(
         &mut self,
+        change: impl FnOnce(&mut LogImage),
         op: impl FnOnce(&mut DurableLog) -> Result<T, LogStoreError>,
     ) -> Result<T, LogStoreError> {
         let Some(disk) = &mut self.disk else {
             return Ok(T::default());
         };
-        op(disk).inspect_err(|_| lock(&self.cache).mark_write_failed())
+        op(disk).inspect_err(|_| {
+            let mut c = lock(&self.cache);
+            let mut would_be = c.image();
+            change(&mut would_be);
+            c.mark_write_failed(would_be);
+        })
     }
 
     fn save_meta(&mut self, meta: MetaRecord) -> Result<(), LogStoreError> {
-        self.on_disk(|disk| disk.save_meta(&meta))
+        let vote = meta.vote;
+        self.on_disk(|img| img.vote = vote, |disk| disk.save_meta(&meta))
+    }
+
+    /// Purges up to `log_id`, in memory and durably.
+    async fn purge_now(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        let removed = lock(&self.cache).entries_in(..=log_id.index).len();
+        let purged = |img: &mut LogImage| {
+            img.entries.retain(|l| l.index > log_id.index);
+            if img.last_purged.is_none_or(|p| p.index < log_id.index) {
+                img.last_purged = Some(log_id);
+            }
+        };
+        let compact_due = self
+            .on_disk(purged, |disk| disk.purge(log_id, removed))
+            .map_err(write_err)?;
+        lock(&self.cache).purge(log_id);
+        self.reporter.report(|| Observation::Purged {
+            upto: log_ref(&log_id),
+        });
+        if compact_due {
+            let cache = self.cache.clone();
+            self.on_disk(|_| {}, |disk| disk.compact(&lock(&cache)))
+                .map_err(write_err)?;
+        }
+        Ok(())
     }
 
     fn meta_with(&self, f: impl FnOnce(&mut MetaRecord)) -> MetaRecord {
@@ -121,12 +188,21 @@ pub struct LogProbe {
     cache: Arc<Mutex<LogCache>>,
 }
 
+/// What a durable store holds for a probe: what it acknowledged, which a power failure must
+/// not change, and the change a failed write was making, which the disk may hold instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbedLog {
+    pub acknowledged: LogImage,
+    pub in_flight: Option<LogImage>,
+}
+
 impl LogProbe {
-    /// What the store has acknowledged, which a power failure must not change; `None` once a
-    /// write failed (the failed change may be on disk or not).
-    pub fn image(&self) -> Option<LogImage> {
+    pub fn state(&self) -> ProbedLog {
         let c = lock(&self.cache);
-        (!c.write_failed()).then(|| c.image())
+        ProbedLog {
+            acknowledged: c.image(),
+            in_flight: c.failed_change().cloned(),
+        }
     }
 }
 
@@ -178,6 +254,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.save_meta(meta)
             .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)))?;
         lock(&self.cache).set_vote(*vote);
+        self.reporter.report(|| Observation::VoteSaved {
+            vote: vote_ref(vote),
+        });
         Ok(())
     }
 
@@ -189,6 +268,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let meta = self.meta_with(|m| m.committed = committed);
         self.save_meta(meta).map_err(write_err)?;
         lock(&self.cache).set_committed(committed);
+        if let Some(c) = committed {
+            self.reporter.report(|| Observation::CommittedSaved {
+                committed: log_ref(&c),
+            });
+        }
         Ok(())
     }
 
@@ -206,15 +290,33 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        if let Err(e) = self.on_disk(|disk| disk.append(&entries)) {
+        let ids: Vec<LogId> = entries.iter().map(|e| e.log_id).collect();
+        let appended = |img: &mut LogImage| {
+            if let Some(first) = ids.first() {
+                img.entries.retain(|l| l.index < first.index);
+            }
+            img.entries.extend(ids.iter().copied());
+        };
+        if let Err(e) = self.on_disk(appended, |disk| disk.append(&entries)) {
             callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
             return Err(write_err(e));
+        }
+        let last = entries.last().map(|e| e.log_id);
+        if self.reporter.active() {
+            let refs = entries.iter().map(entry_ref).collect();
+            self.reporter
+                .report(|| Observation::Appended { entries: refs });
         }
         {
             let mut c = lock(&self.cache);
             for e in entries {
                 c.append(e);
             }
+        }
+        if let Some(last) = last {
+            self.reporter.report(|| Observation::Flushed {
+                upto: log_ref(&last),
+            });
         }
         // Only now, with the entries synced, may openraft count them as persisted.
         callback.log_io_completed(Ok(()));
@@ -223,23 +325,38 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let removed = lock(&self.cache).entries_in(log_id.index..).len();
-        self.on_disk(|disk| disk.truncate(log_id.index, removed))
-            .map_err(write_err)?;
+        let since = log_id.index;
+        self.on_disk(
+            |img| img.entries.retain(|l| l.index < since),
+            |disk| disk.truncate(since, removed),
+        )
+        .map_err(write_err)?;
         lock(&self.cache).truncate(log_id.index);
+        self.reporter.report(|| Observation::Truncated {
+            since: log_id.index,
+        });
         Ok(())
     }
 
+    /// Purges up to `log_id`, but never beyond the node's durable snapshot: openraft 0.9 asks
+    /// to purge the log a received snapshot covers before its state machine has installed (and
+    /// stored) that snapshot. A crash in between would leave a node whose log starts after what
+    /// its state machine holds: a node that cannot restart. So the purge waits (bounded) until
+    /// the snapshot that covers it is on disk; the state machine installs it concurrently.
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        let removed = lock(&self.cache).entries_in(..=log_id.index).len();
-        let compact_due = self
-            .on_disk(|disk| disk.purge(log_id, removed))
-            .map_err(write_err)?;
-        lock(&self.cache).purge(log_id);
-        if compact_due {
-            let cache = self.cache.clone();
-            self.on_disk(|disk| disk.compact(&lock(&cache)))
-                .map_err(write_err)?;
+        if let Some(cap) = &self.purge_cap {
+            let mut waited = Duration::ZERO;
+            while cap.get() < Some(log_id) {
+                if waited >= PURGE_WAIT {
+                    return Err(StorageIOError::write_logs(AnyError::error(format!(
+                        "purge up to {log_id} requested, but no snapshot covering it reached the disk within {PURGE_WAIT:?}"
+                    )))
+                    .into());
+                }
+                tokio::time::sleep(PURGE_POLL).await;
+                waited += PURGE_POLL;
+            }
         }
-        Ok(())
+        self.purge_now(log_id).await
     }
 }

@@ -1,15 +1,21 @@
 //! What the harness observes of the nodes, as the state checkers take it: the final engine state
-//! of each replica ([`NodeObservation`]), metrics sampled over the run ([`MetricsSample`]) and
-//! committed log entries ([`CommittedEntry`]).
+//! of each replica ([`NodeObservation`]), metrics sampled over the run ([`MetricsSample`]), the
+//! events each node reported as they happened ([`RaftEvent`], in the vocabulary of
+//! `faultline_consensus::observe`, which any Raft adapter reports into) and the log probes of
+//! power failures ([`LogRecovery`]).
 //!
-//! These types are the harness's own vocabulary. They know nothing of openraft or of the
-//! simulated world: the world converts its probes into them, so the checkers can be fed by hand
-//! (planted violations in tests) or from a stored run.
+//! These types know nothing of openraft or of the simulated world: the world converts its probes
+//! into them, so the checkers can be fed by hand (planted violations in tests) or from a stored
+//! run.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+pub use faultline_consensus::observe::{
+    EntryKind, EntryRef, LogRef, MembershipRef, Observation, SnapshotRef, VoteRef,
+};
 
 use crate::history::Time;
 
@@ -55,7 +61,8 @@ pub enum Role {
     Shutdown,
 }
 
-/// One node's Raft metrics at one simulated instant.
+/// One node's Raft metrics at one simulated instant. Samples say only what metrics alone can
+/// (roles, leaders, how far a node got); the Raft invariants are checked on [`RaftEvent`]s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricsSample {
     /// Simulated nanoseconds.
@@ -68,23 +75,18 @@ pub struct MetricsSample {
     pub leader: Option<NodeId>,
     /// Index of the last entry in the node's log (or its snapshot), if any.
     pub last_log_index: Option<u64>,
-    /// The highest index the node knows to be committed.
-    pub committed: Option<u64>,
     /// The highest index the node has applied to its state machine.
     pub last_applied: Option<u64>,
-    /// The vote the node has persisted, if the harness sampled it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vote: Option<SampledVote>,
 }
 
-/// A node's durable Raft log as a checker sees it: vote, purge point and entries.
+/// A node's durable Raft log as a checker sees it: vote, purge point and entries, by full log id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogShape {
-    pub vote: Option<SampledVote>,
-    /// Index of the last purged entry.
-    pub purged: Option<u64>,
-    /// `(index, term)` of every live entry, in index order.
-    pub entries: Vec<(u64, u64)>,
+    pub vote: Option<VoteRef>,
+    /// The last purged entry.
+    pub purged: Option<LogRef>,
+    /// Every live entry, in index order.
+    pub entries: Vec<LogRef>,
 }
 
 /// A node's durable Raft log as its store had acknowledged it when the power went, and as a
@@ -95,36 +97,24 @@ pub struct LogRecovery {
     /// Simulated nanoseconds: when the power failed.
     pub at: Time,
     pub acknowledged: LogShape,
+    /// If a write of the store had failed: the log as that write would have left it. It was in
+    /// flight when it failed, so the disk may hold it, or (for an append) a prefix of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<LogShape>,
     pub recovered: Result<LogShape, String>,
 }
 
-/// A node's persisted vote: the leader it granted (or, once `committed`, knows to be elected)
-/// for `term`. The derived order is the order a correct node's vote moves in: by term, then by
-/// candidate id (openraft 0.9 ranks leaders of one term by node id), then uncommitted before
-/// committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SampledVote {
-    pub term: u64,
-    pub node: Option<NodeId>,
-    pub committed: bool,
-}
-
-/// A log entry a node reported as committed.
+/// One observation a node reported, stamped by the harness: when, which node, and which
+/// incarnation of it (1 after boot, +1 per restart). Events are kept in the order they
+/// happened; equal times keep that order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommittedEntry {
+pub struct RaftEvent {
     /// Simulated nanoseconds.
     pub at: Time,
     pub node: NodeId,
-    pub index: u64,
-    /// The term the entry was created in (its log id's term).
-    pub term: u64,
-    /// The reporting node's current term at `at`. The entry was committed in a term no later
-    /// than this (a node learns of a commit from a leader whose term it has already adopted), so
-    /// every leader of a later term must hold it.
-    pub node_term: u64,
-    /// A digest of the entry's payload, if the harness computed one: two committed entries with
-    /// the same index and term must carry the same payload.
-    pub digest: Option<u64>,
+    pub incarnation: u32,
+    #[serde(flatten)]
+    pub event: Observation,
 }
 
 /// Observations a checker cannot take.

@@ -27,7 +27,9 @@ pub enum Property {
     LogDurability,
     /// Replicas at the same applied index hold the same state.
     Convergence,
-    /// At most one leader per term (Raft §5.2).
+    /// A commit point is saved only for an entry a majority of every voter set durably holds.
+    CommitSafety,
+    /// A leader is elected only by a quorum, once per leader identity (Raft §5.2).
     ElectionSafety,
     /// Entries with the same index and term are identical (Raft §5.3).
     LogMatching,
@@ -36,10 +38,22 @@ pub enum Property {
     /// No two nodes commit different entries at one index (Raft §5.4.3).
     StateMachineSafety,
     MonotonicTerm,
+    MonotonicVote,
     MonotonicCommit,
     MonotonicApplied,
+    /// A node's durable-up-to index never goes back except by a truncation it reported.
+    MonotonicFlushed,
+    /// One membership per index; nobody acts on an older one than it applied; after the
+    /// liveness phase every live node acts on the leader's committed membership.
+    Membership,
+    /// What a node reported is possible for it (nothing flushed, committed or applied that its
+    /// log does not hold, no gaps).
+    Observation,
     /// After faults heal, the cluster elects a leader, converges and serves.
     Liveness,
+    /// Every voter that was not removed is up and serving at the end: it could restart from its
+    /// own disk.
+    NodeRecovery,
     /// A create of a fresh collection name is never refused.
     Catalog,
     /// The system under test panicked.
@@ -55,14 +69,20 @@ impl Property {
             Property::EngineDurability => "engine-durability",
             Property::LogDurability => "log-durability",
             Property::Convergence => "convergence",
+            Property::CommitSafety => "commit-safety",
             Property::ElectionSafety => "election-safety",
             Property::LogMatching => "log-matching",
             Property::LeaderCompleteness => "leader-completeness",
             Property::StateMachineSafety => "state-machine-safety",
             Property::MonotonicTerm => "monotonic-term",
+            Property::MonotonicVote => "monotonic-vote",
             Property::MonotonicCommit => "monotonic-commit",
             Property::MonotonicApplied => "monotonic-applied",
+            Property::MonotonicFlushed => "monotonic-flushed",
+            Property::Membership => "membership",
+            Property::Observation => "observation",
             Property::Liveness => "liveness",
+            Property::NodeRecovery => "node-recovery",
             Property::Catalog => "catalog",
             Property::Panic => "panic",
         }
@@ -129,9 +149,11 @@ impl Violation {
         self
     }
 
-    /// Sets the nodes involved (sorted, deduplicated).
+    /// Adds nodes to those involved (kept sorted, deduplicated).
     pub fn with_nodes(mut self, nodes: impl IntoIterator<Item = NodeId>) -> Self {
-        self.nodes = sorted(nodes);
+        let mut all = std::mem::take(&mut self.nodes);
+        all.extend(nodes);
+        self.nodes = sorted(all);
         self
     }
 

@@ -97,12 +97,20 @@ pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
     out.violations
         .extend(check_catalog(&sim.workload.refused_creates));
     out.violations.extend(check_raft(&RaftObservations {
-        samples: sim.samples.clone(),
-        restarts: sim.restarts.clone(),
-        committed: sim.committed.clone(),
-        // The consensus crate runs openraft 0.9 without `single-term-leader`.
-        leader_identity: LeaderIdentity::TermAndNode,
+        events: sim.events.clone(),
+        identity: LeaderIdentity::of_this_build(),
+        end: sim.end.clone(),
     }));
+    for (node, why) in &sim.not_serving {
+        out.violations.push(
+            Violation::new(
+                Property::NodeRecovery,
+                format!("voter {node} was not serving after the liveness phase: {why}"),
+            )
+            .with_nodes([*node])
+            .at(sim.deadline),
+        );
+    }
     if sim.live.is_empty() {
         out.violations.push(Violation::new(
             Property::Liveness,

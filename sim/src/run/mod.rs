@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use report::write_report;
 
+use crate::check::observation::RaftEvent;
 use crate::check::violation::{Property, Violation};
 use crate::history::{History, Outcome};
 use crate::plan::Plan;
@@ -33,6 +34,8 @@ pub struct RunResult {
     pub history: Vec<HistoryEvent>,
     /// `trace.log` lines: `<simulated ms> <event as JSON>`.
     pub trace: Vec<String>,
+    /// Every node's online reports, in the order they happened (`observations.jsonl`).
+    pub observations: Vec<RaftEvent>,
 }
 
 /// An operation a violation names, as `verdict.json` shows it.
@@ -169,10 +172,18 @@ pub fn run_plan(plan: &Plan) -> RunResult {
     let trace = sink.trace.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let events = sink.recorder.events();
     let history = sink.recorder.history();
-    let (sim, panic) = match result {
+    let observations = sink
+        .observations
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|o| o.take())
+        .unwrap_or_default();
+    let (mut sim, panic) = match result {
         Ok(sim) => (sim, None),
         Err(message) => (Simulated::default(), Some(message)),
     };
+    sim.events = observations;
     let mut stats = RunStats {
         linearizability: "not-run".to_string(),
         ..RunStats::default()
@@ -216,11 +227,12 @@ pub fn run_plan(plan: &Plan) -> RunResult {
         },
         history: events,
         trace: trace_lines,
+        observations: sim.events,
     }
 }
 
 fn fill_stats(stats: &mut RunStats, history: &History, sim: &Simulated) {
-    stats.sim_ms = sim.end / 1_000_000;
+    stats.sim_ms = sim.finished_at / 1_000_000;
     stats.ops = history.len() as u64;
     for op in &history.ops {
         match op.outcome {

@@ -1,22 +1,19 @@
-//! What the run observes of the nodes, in the checkers' vocabulary (`check::observation`):
-//! periodic metrics samples, the committed log ids they reveal, and each replica's final engine
-//! state flattened to key → value.
+//! What the run observes of the nodes besides their online reports, in the checkers'
+//! vocabulary (`check::observation`): periodic metrics samples (roles and leaders, for liveness
+//! and stats), log-store images for the power probes, and each replica's final engine state.
 //!
 //! Conventions (see `check::observation`): a sample's `role` is `Shutdown` when the node's Raft
-//! core stopped; openraft 0.9's metrics carry no commit index, so `committed` stays `None` and
-//! the monotonic-commit check is vacuous; a node's `last_applied` log id is committed, so each
-//! new one becomes a `CommittedEntry` (no payload digest). Keys are `"<collection>/<id>"`,
-//! values the `"v"` string of the point's payload (`workload::ops::value_of`).
+//! core stopped. Keys are `"<collection>/<id>"`, values the `"v"` string of the point's payload
+//! (`workload::ops::value_of`).
 
 use std::collections::BTreeMap;
 
+use faultline_consensus::observe::{log_ref, vote_ref};
 use faultline_consensus::{EngineState, LogImage};
 use faultline_engine::WalOp;
-use openraft::{ServerState, Vote};
+use openraft::ServerState;
 
-use crate::check::observation::{
-    CommittedEntry, LogShape, MetricsSample, NodeObservation, Role, SampledVote,
-};
+use crate::check::observation::{LogShape, MetricsSample, NodeObservation, Role};
 use crate::history::Time;
 use crate::workload::ops::{key_name, value_of};
 use crate::world::{Metrics, NodeId, World};
@@ -25,9 +22,6 @@ use crate::world::{Metrics, NodeId, World};
 #[derive(Debug, Default)]
 pub struct Samples {
     pub samples: Vec<MetricsSample>,
-    pub committed: Vec<CommittedEntry>,
-    /// Per node, the last applied log id already turned into a `CommittedEntry`.
-    last_applied: BTreeMap<NodeId, (u64, u64)>,
 }
 
 fn role(m: &Metrics) -> Role {
@@ -55,46 +49,18 @@ impl Samples {
                 role: role(&m),
                 leader: m.current_leader,
                 last_log_index: m.last_log_index,
-                committed: None,
                 last_applied: m.last_applied.map(|l| l.index),
-                vote: Some(sampled_vote(&m.vote)),
             });
-            if let Some(l) = m.last_applied {
-                let id = (l.index, l.leader_id.term);
-                if self.last_applied.get(&node) != Some(&id) {
-                    self.last_applied.insert(node, id);
-                    self.committed.push(CommittedEntry {
-                        at,
-                        node,
-                        index: l.index,
-                        term: l.leader_id.term,
-                        node_term: m.current_term,
-                        digest: None,
-                    });
-                }
-            }
         }
-    }
-}
-
-fn sampled_vote(v: &Vote<NodeId>) -> SampledVote {
-    SampledVote {
-        term: v.leader_id().get_term(),
-        node: v.leader_id().voted_for(),
-        committed: v.is_committed(),
     }
 }
 
 /// A log store's image in the checkers' vocabulary.
 pub fn log_shape(image: &LogImage) -> LogShape {
     LogShape {
-        vote: image.vote.as_ref().map(sampled_vote),
-        purged: image.last_purged.map(|p| p.index),
-        entries: image
-            .entries
-            .iter()
-            .map(|l| (l.index, l.leader_id.term))
-            .collect(),
+        vote: image.vote.as_ref().map(vote_ref),
+        purged: image.last_purged.as_ref().map(log_ref),
+        entries: image.entries.iter().map(log_ref).collect(),
     }
 }
 

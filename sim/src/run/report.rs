@@ -1,6 +1,7 @@
 //! The report directory of a run: `<root>/<scenario>/<seed>/` holding `plan.json` (replayable
 //! by itself), `history.jsonl` (one history event per line), `trace.log` (the world's trace,
-//! one `<simulated ms> <event>` per line) and `verdict.json`. Files are written to a temporary
+//! one `<simulated ms> <event>` per line), `observations.jsonl` (every node's online reports of
+//! its Raft state, one per line) and `verdict.json`. Files are written to a temporary
 //! name and renamed, so a report is never half-written.
 
 use std::io::Write;
@@ -57,6 +58,10 @@ pub fn write_report(root: &Path, result: &RunResult) -> std::io::Result<PathBuf>
     });
     write_atomically(&dir.join("history.jsonl"), &lines(history))?;
     write_atomically(&dir.join("trace.log"), &lines(result.trace.iter().cloned()))?;
+    let observations = result.observations.iter().map(|e| {
+        serde_json::to_string(e).unwrap_or_else(|err| format!("{{\"unserialisable\":\"{err}\"}}"))
+    });
+    write_atomically(&dir.join("observations.jsonl"), &lines(observations))?;
     let verdict = serde_json::to_vec_pretty(&result.verdict).map_err(std::io::Error::other)?;
     write_atomically(&dir.join("verdict.json"), &verdict)?;
     Ok(dir)

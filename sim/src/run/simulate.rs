@@ -13,13 +13,16 @@ use std::time::Duration;
 
 use super::observe::{Samples, flatten, flatten_ops, log_shape};
 use crate::check::observation::{
-    CommittedEntry, EngineRecovery, LogRecovery, MetricsSample, NodeObservation,
+    EngineRecovery, LogRecovery, MetricsSample, NodeObservation, RaftEvent,
 };
+use crate::check::raft::EndState;
 use crate::history::{ProcessId, Time, nanos};
 use crate::nemesis::{Nemesis, NemesisCounts, resolve};
 use crate::plan::{LogStoreKind, Plan};
 use crate::workload::{self, Recorder, WorkloadStats};
-use crate::world::{LogStore, NodeId, RaftTiming, Trace, World, WorldConfig};
+use crate::world::{
+    LogStore, NodeId, ObservationLog, RaftTiming, Status, Trace, World, WorldConfig,
+};
 
 /// How often the sampler reads every node's metrics (simulated time).
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(50);
@@ -33,6 +36,7 @@ const POLL: Duration = Duration::from_millis(10);
 pub struct Sink {
     pub recorder: Recorder,
     pub trace: Arc<Mutex<Option<Trace>>>,
+    pub observations: Arc<Mutex<Option<ObservationLog>>>,
 }
 
 /// What the simulation hands to the checkers.
@@ -41,7 +45,13 @@ pub struct Simulated {
     /// Why the run could not get to the checks (boot or setup failed), if it could not.
     pub aborted: Option<String>,
     pub samples: Vec<MetricsSample>,
-    pub committed: Vec<CommittedEntry>,
+    /// Every node's online reports, in the order they happened (filled in from the sink after
+    /// the run, so a run that panics still has them).
+    pub events: Vec<RaftEvent>,
+    /// The leader and the running voters after the liveness phase.
+    pub end: Option<EndState>,
+    /// Voters (not removed) that were not up and serving after the liveness phase, and why.
+    pub not_serving: Vec<(NodeId, String)>,
     pub restarts: Vec<(NodeId, Time)>,
     pub healed_at: Time,
     pub deadline: Time,
@@ -55,7 +65,8 @@ pub struct Simulated {
     pub log_recoveries: Vec<LogRecovery>,
     pub workload: WorkloadStats,
     pub nemesis: NemesisCounts,
-    pub end: Time,
+    /// Simulated time at the end of the run.
+    pub finished_at: Time,
 }
 
 /// The world config a plan describes. `time_limit` bounds the whole run generously: passing
@@ -96,6 +107,8 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
         }
     };
     *sink.trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(world.trace().clone());
+    *sink.observations.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(world.observations().clone());
     let recorder = sink.recorder;
     let samples = Rc::new(RefCell::new(Samples::default()));
     let stop = Rc::new(Cell::new(false));
@@ -180,7 +193,11 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     out.nemesis = nemesis.counts();
     let samples = std::mem::take(&mut *samples.borrow_mut());
     out.samples = samples.samples;
-    out.committed = samples.committed;
+    out.end = Some(EndState {
+        leader: world.leader(),
+        live: out.live.clone(),
+    });
+    out.not_serving = not_serving(&world, &plan, &nemesis.removed());
     // A last power failure of every running node, after everything else was observed: what its
     // engine and its log store acknowledged must come back from its disk even if the run never
     // crashed it (the power probes check it).
@@ -191,11 +208,12 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     out.log_recoveries = probes
         .iter()
         .filter_map(|f| {
-            let (acknowledged, recovered) = f.log.as_ref()?;
+            let (probed, recovered) = f.log.as_ref()?;
             Some(LogRecovery {
                 node: f.node,
                 at: nanos(f.at),
-                acknowledged: log_shape(acknowledged),
+                acknowledged: log_shape(&probed.acknowledged),
+                in_flight: probed.in_flight.as_ref().map(log_shape),
                 recovered: recovered.as_ref().map(log_shape).map_err(Clone::clone),
             })
         })
@@ -218,10 +236,46 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
                 .map(|ops| flatten_ops(f.node, ops)),
         })
         .collect();
-    out.end = nanos(world.now());
+    out.finished_at = nanos(world.now());
     world.note("run finished");
     world.power_off_everything().await;
     out
+}
+
+/// The voters (of the newest membership any live node knows, or else the plan's initial group)
+/// that were not removed and are not up and serving: down, failed to start (with the error), or
+/// running with a stopped Raft core.
+fn not_serving(
+    w: &World,
+    plan: &Plan,
+    removed: &std::collections::BTreeSet<NodeId>,
+) -> Vec<(NodeId, String)> {
+    let mut voters = resolve::members(w);
+    if voters.is_empty() {
+        voters = (1..=plan.cluster.voters as NodeId).collect();
+    }
+    voters
+        .into_iter()
+        .filter(|n| !removed.contains(n))
+        .filter_map(|n| {
+            let why = match w.status(n) {
+                Ok(Status::Up) => match w.metrics(n) {
+                    Ok(m) if m.running_state.is_err() => {
+                        format!("its Raft core stopped: {:?}", m.running_state)
+                    }
+                    Ok(_) => return None,
+                    Err(e) => e.to_string(),
+                },
+                Ok(Status::Failed) => format!(
+                    "it could not restart from its own disk: {}",
+                    w.start_failure(n).ok().flatten().unwrap_or_default()
+                ),
+                Ok(status) => format!("it is {status:?}"),
+                Err(e) => e.to_string(),
+            };
+            Some((n, why))
+        })
+        .collect()
 }
 
 /// Whether there is a leader and every live voter has applied everything in its log.

@@ -29,6 +29,7 @@ pub mod config;
 pub mod error;
 pub mod network;
 pub mod node_slot;
+pub mod observer;
 pub mod power_probe;
 pub mod program;
 pub mod runner;
@@ -49,6 +50,7 @@ pub use config::{LogStore, NetBase, RaftTiming, WorldConfig};
 pub use error::WorldError;
 pub use network::{Host, Network};
 pub use node_slot::Status;
+pub use observer::ObservationLog;
 pub use runner::{Finding, RunSpec, run_seed, run_seeds, seeds_from_env};
 pub use trace::{Event, Outcome, Trace, TraceHash};
 
@@ -74,6 +76,7 @@ pub struct World {
     config: WorldConfig,
     raft: openraft::Config,
     trace: Trace,
+    observations: ObservationLog,
     network: Network,
     slots: Mutex<BTreeMap<NodeId, Arc<NodeSlot<Node>>>>,
     next_client: AtomicU32,
@@ -115,6 +118,7 @@ impl World {
             seed,
             raft,
             trace,
+            observations: ObservationLog::new(),
             network,
             slots: Mutex::default(),
             next_client: AtomicU32::new(1),
@@ -162,6 +166,11 @@ impl World {
     /// The trace so far (a shared handle: it keeps growing).
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// Every node's online reports (shared handle: it keeps growing).
+    pub fn observations(&self) -> &ObservationLog {
+        &self.observations
     }
 
     pub fn trace_hash(&self) -> TraceHash {
@@ -217,6 +226,11 @@ impl World {
         Ok(self.slot(node)?.status())
     }
 
+    /// Why the node's latest incarnation failed to start, if it did.
+    pub fn start_failure(&self, node: NodeId) -> Result<Option<String>, WorldError> {
+        Ok(self.slot(node)?.failure())
+    }
+
     /// The node's disk, shared with the node: faults configured on it fire inside the node.
     pub fn disk(&self, node: NodeId) -> Result<SimVfs, WorldError> {
         Ok(self.slot(node)?.disk().clone())
@@ -241,6 +255,7 @@ impl World {
             raft: self.raft.clone(),
             rpc_timeout: self.config.rpc_timeout,
             trace: self.trace.clone(),
+            observations: self.observations.clone(),
         };
         let slot = Arc::new(NodeSlot::boot(
             id,
@@ -265,7 +280,7 @@ impl World {
         let acknowledged = slot
             .handle()
             .ok()
-            .map(|n| (n.engine_state(), n.log_image()));
+            .map(|n| (n.engine_state(), n.log_state()));
         slot.kill()?;
         if let Some((acknowledged, log)) = acknowledged {
             let failure = PowerFailureProbe {

@@ -43,10 +43,11 @@ pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 pub trait NodeProgram: Send + Sync + 'static {
     /// The live node's handle, kept by the world for probes and admin calls.
     type Handle: Clone + Send + 'static;
-    /// Recovers the node from `disk` and starts serving; returns once it is listening.
-    fn start(&self, disk: SimVfs) -> LocalFuture<Result<Self::Handle, String>>;
+    /// Recovers incarnation `incarnation` (1 at boot) of the node from `disk` and starts
+    /// serving; returns once it is listening.
+    fn start(&self, disk: SimVfs, incarnation: u32) -> LocalFuture<Result<Self::Handle, String>>;
     /// Runs for the rest of the incarnation's life (e.g. observes it for the trace).
-    fn run(&self, handle: Self::Handle) -> LocalFuture<()>;
+    fn run(&self, handle: Self::Handle, incarnation: u32) -> LocalFuture<()>;
 }
 
 /// Where a node is in its lifecycle.
@@ -108,7 +109,7 @@ impl<H: Clone + Send + 'static> NodeSlot<H> {
                         s.status = Status::Booting;
                         s.incarnation
                     };
-                    match program.start(disk).await {
+                    match program.start(disk, incarnation).await {
                         Ok(handle) => {
                             {
                                 let mut s = lock(&shared);
@@ -119,7 +120,7 @@ impl<H: Clone + Send + 'static> NodeSlot<H> {
                                 node: id,
                                 incarnation,
                             });
-                            program.run(handle).await;
+                            program.run(handle, incarnation).await;
                         }
                         Err(reason) => {
                             {
@@ -180,6 +181,12 @@ impl<H: Clone + Send + 'static> NodeSlot<H> {
 
     pub fn status(&self) -> Status {
         lock(&self.shared).status
+    }
+
+    /// Why the current incarnation failed to start (`Status::Failed`), if it did.
+    pub fn failure(&self) -> Option<String> {
+        let s = lock(&self.shared);
+        (s.status == Status::Failed).then(|| s.failure.clone().unwrap_or_default())
     }
 
     /// How many times the node has been started (1 after boot).

@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use faultline_consensus::{ENGINE_DIR, EngineState, LogImage, RAFT_DIR, recover_log_image};
+use faultline_consensus::{
+    ENGINE_DIR, EngineState, LogImage, ProbedLog, RAFT_DIR, recover_log_image,
+};
 use faultline_engine::{Database, SimVfs, WalOp};
 
 use super::NodeId;
@@ -25,9 +27,9 @@ pub struct PowerFailureProbe {
     pub acknowledged: EngineState,
     /// `Database::replication_snapshot()` of the recovered engine, or why recovery failed.
     pub recovered: Result<Vec<WalOp>, String>,
-    /// The durable log store's acknowledged image and what its recovery found; `None` with
-    /// the in-memory store or when a failed write had left the store's disk state unknown.
-    pub log: Option<(LogImage, Result<LogImage, String>)>,
+    /// The durable log store's acknowledged image (and the change a failed write was making)
+    /// and what its recovery found; `None` with the in-memory store.
+    pub log: Option<(ProbedLog, Result<LogImage, String>)>,
 }
 
 /// A copy of `disk` with its faults cleared, for one recovery.

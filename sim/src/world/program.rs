@@ -1,16 +1,19 @@
 //! What each server runs: the real consensus node (`faultline_consensus::Node`) over the node's
-//! `SimVfs`, plus an observer that writes the node's leader/term/role changes into the trace.
+//! `SimVfs`, reporting into the run's observation log, plus a watcher of its metrics that writes
+//! its leader/term/role changes into the trace and reports the membership its Raft core acts on.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use faultline_consensus::observe::{Observation, log_ref, membership_ref};
 use faultline_consensus::{LogStoreKind, Node, NodeConfig};
 use faultline_engine::vfs::SimVfs;
 
 use super::NodeId;
 use super::config::LogStore;
 use super::node_slot::{LocalFuture, NodeProgram, server_addr};
+use super::observer::ObservationLog;
 use super::trace::{Event, Trace};
 
 /// Where the engine and the log store live inside each node's disk.
@@ -23,12 +26,13 @@ pub struct ConsensusProgram {
     pub raft: openraft::Config,
     pub rpc_timeout: Duration,
     pub trace: Trace,
+    pub observations: ObservationLog,
 }
 
 impl NodeProgram for ConsensusProgram {
     type Handle = Node;
 
-    fn start(&self, disk: SimVfs) -> LocalFuture<Result<Node, String>> {
+    fn start(&self, disk: SimVfs, incarnation: u32) -> LocalFuture<Result<Node, String>> {
         let config = NodeConfig {
             id: self.id,
             listen_addr: server_addr(self.id),
@@ -40,21 +44,47 @@ impl NodeProgram for ConsensusProgram {
             },
             raft: self.raft.clone(),
             rpc_timeout: self.rpc_timeout,
+            observer: Some(self.observations.observer(self.id, incarnation)),
         };
         Box::pin(async move { Node::start(config).await.map_err(|e| e.to_string()) })
     }
 
-    fn run(&self, node: Node) -> LocalFuture<()> {
+    fn run(&self, node: Node, incarnation: u32) -> LocalFuture<()> {
         let (id, trace) = (self.id, self.trace.clone());
+        let observations = self.observations.clone();
         Box::pin(async move {
-            // Record each change of this node's (term, leader, role) as the node saw it.
+            // Record each change of this node's (term, leader, role) as the node saw it, and
+            // report each change of the membership its Raft core acts on.
             let mut rx = node.raft().metrics();
             let mut last = None;
+            let mut last_membership = None;
             loop {
-                let now = {
+                let (now, membership) = {
                     let m = rx.borrow_and_update();
-                    (m.current_term, m.current_leader, format!("{:?}", m.state))
+                    let c = &m.membership_config;
+                    (
+                        (m.current_term, m.current_leader, format!("{:?}", m.state)),
+                        (
+                            c.log_id().as_ref().map(log_ref),
+                            membership_ref(c.membership()),
+                        ),
+                    )
                 };
+                // An empty membership is the metrics' initial value before the core has
+                // published any: the node knows no membership yet, it acts on none.
+                if last_membership.as_ref() != Some(&membership)
+                    && !membership.1.voters().is_empty()
+                {
+                    observations.record(
+                        id,
+                        incarnation,
+                        Observation::MembershipInEffect {
+                            log_id: membership.0,
+                            membership: membership.1.clone(),
+                        },
+                    );
+                    last_membership = Some(membership);
+                }
                 if last.as_ref() != Some(&now) {
                     trace.record(Event::Raft {
                         node: id,

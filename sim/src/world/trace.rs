@@ -118,28 +118,7 @@ impl fmt::Display for TraceHash {
     }
 }
 
-/// FNV-1a, 64 bit: tiny, stable across platforms and releases, good enough for a fingerprint.
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv1a {
-    pub fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    pub fn finish(&self) -> u64 {
-        self.0
-    }
-}
+pub use faultline_engine::fnv::Fnv1a;
 
 /// The trace of one run. Cheap to clone: clones share one log (the world, its node init tasks
 /// and its clients all append to it; madsim runs them on one thread, so the lock never waits).
@@ -223,17 +202,6 @@ pub fn first_difference(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv_matches_reference_vectors() {
-        let mut h = Fnv1a::default();
-        assert_eq!(h.finish(), 0xcbf2_9ce4_8422_2325);
-        h.write(b"a");
-        assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c);
-        let mut h = Fnv1a::default();
-        h.write(b"foobar");
-        assert_eq!(h.finish(), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn hash_is_stable_and_sensitive() {

@@ -114,9 +114,7 @@ pub fn sample(at: u64, node: u64, term: u64, role: Role, leader: Option<u64>) ->
         role,
         leader,
         last_log_index: None,
-        committed: None,
         last_applied: None,
-        vote: None,
     }
 }
 

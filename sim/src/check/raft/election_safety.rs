@@ -1,148 +1,133 @@
-//! Election safety (Ongaro & Ousterhout 2014, §5.2, Figure 3): at most one leader can be
-//! elected under one leader identity, and the votes that make that true never go back.
+//! Election safety (Ongaro & Ousterhout 2014, §5.2, Figure 3: at most one leader can be elected
+//! in a given term), in the leader identity of the Raft under test ([`LeaderIdentity`]):
 //!
-//! What a "leader identity" is depends on the Raft implementation ([`LeaderIdentity`]). In
-//! standard Raft it is the term: two nodes evidenced as leaders of one term are two leaders. A
-//! leader is evidenced by a node reporting itself leader of a term, or by any running node
-//! reporting which node leads its current term (a follower learns that only from the leader's
-//! own messages).
+//! - a node becomes leader (saves a committed vote for itself) only when a majority of every
+//!   voter set of its membership has granted that very leader id (saved a vote for it, in any
+//!   incarnation: votes are durable);
+//! - each leader id is elected at most once;
+//! - in standard Raft (`LeaderIdentity::Term`), at most one node leads a term.
 //!
-//! openraft 0.9 by default identifies a leader by (term, node id): a node that granted a vote to
-//! candidate `a` in term `t` may later grant one to `b > a` in the same term, so several nodes
-//! can lead one term, one after another, each outranking the last. Two leaders of one term are
-//! then normal, and what makes a leader unique is that no node's vote ever moves backwards.
-//! That holds in either mode and is checked in both: every node's persisted vote, sampled over
-//! the run and across restarts (the vote is persistent state), never decreases. A vote lost in a
-//! crash, or granted to a lower-ranked candidate, is what lets two leaders both gather a quorum.
+//! openraft 0.9's default names a leader `(term, node id)`: a node that granted `(t, a)` may
+//! later grant `(t, b)` with `b > a`, so one term can see several leaders, one after another,
+//! and what the protocol promises is one quorum per leader id. "Two leaders never both commit at
+//! overlapping indices" is the state machine safety check on the cluster's committed log (one
+//! log id per index, whoever committed it); a vote that goes back, which is what lets one node
+//! grant two rival candidates, is the monotonic check's.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::by_time;
-use crate::check::observation::{MetricsSample, NodeId, Role, SampledVote};
-use crate::check::violation::{Property, Violation};
+use super::{Check, Cluster, Findings, LeaderIdentity, at_event, is_majority};
+use crate::check::observation::{NodeId, Observation, RaftEvent, VoteRef};
+use crate::check::violation::Property;
 use crate::history::Time;
 
-/// What the Raft implementation under test guarantees to be unique to one leader.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LeaderIdentity {
-    /// Standard Raft (openraft with `single-term-leader`): one leader per term.
-    Term,
-    /// openraft 0.9's default: a leader is (term, node id), so one term may see several.
-    #[default]
-    TermAndNode,
-}
-
-/// Violations in time order of evidence: votes that went back (both identities), and, for
-/// [`LeaderIdentity::Term`], one violation per term with more than one leader.
-pub fn check_election_safety(
-    samples: &[MetricsSample],
+pub(super) struct ElectionSafety {
     identity: LeaderIdentity,
-) -> Vec<Violation> {
-    let mut violations = check_votes_never_go_back(samples);
-    if identity == LeaderIdentity::Term {
-        violations.extend(check_one_leader_per_term(samples));
-    }
-    violations
+    /// The vote of the reporting node before the current event.
+    previous: Option<VoteRef>,
+    /// Leader id → when it was elected.
+    elected: BTreeMap<(u64, NodeId), Time>,
+    /// Term → the first node elected in it (standard Raft only).
+    by_term: BTreeMap<u64, NodeId>,
 }
 
-/// One violation per decrease between consecutive vote samples of a node.
-fn check_votes_never_go_back(samples: &[MetricsSample]) -> Vec<Violation> {
-    let mut last: BTreeMap<NodeId, (Time, SampledVote)> = BTreeMap::new();
-    let mut violations = Vec::new();
-    for i in by_time(samples, |s| s.at) {
-        let s = &samples[i];
-        let Some(vote) = s.vote.filter(|_| s.role != Role::Shutdown) else {
-            continue;
+impl ElectionSafety {
+    pub(super) fn new(identity: LeaderIdentity) -> Self {
+        ElectionSafety {
+            identity,
+            previous: None,
+            elected: BTreeMap::new(),
+            by_term: BTreeMap::new(),
+        }
+    }
+}
+
+/// The leader id `event` elects, if it is a node saving a committed vote for itself that it did
+/// not hold before.
+pub(super) fn election(previous: Option<VoteRef>, event: &RaftEvent) -> Option<(u64, NodeId)> {
+    let Observation::VoteSaved { vote } = &event.event else {
+        return None;
+    };
+    let newly = vote.committed && vote.node == Some(event.node) && previous != Some(*vote);
+    newly.then_some((vote.term, event.node))
+}
+
+/// The node's vote just before `event`, in the event's incarnation.
+pub(super) fn vote_before(cluster: &Cluster, event: &RaftEvent) -> Option<VoteRef> {
+    cluster
+        .node(event.node)
+        .filter(|n| n.incarnation == event.incarnation)
+        .and_then(|n| n.vote)
+}
+
+impl Check for ElectionSafety {
+    fn before(&mut self, cluster: &Cluster, event: &RaftEvent, _: &mut Findings) {
+        self.previous = vote_before(cluster, event);
+    }
+
+    fn after(&mut self, cluster: &Cluster, event: &RaftEvent, out: &mut Findings) {
+        let Some((term, leader)) = election(self.previous, event) else {
+            return;
         };
-        if let Some(&(at, before)) = last.get(&s.node)
-            && vote < before
-        {
-            let message = format!(
-                "node {}'s vote went back from {} (at {at}) to {} (at {}): a node that takes \
-                 back a vote can help elect two leaders",
-                s.node,
-                show_vote(before),
-                show_vote(vote),
-                s.at
-            );
-            let nodes = [Some(s.node), before.node, vote.node].into_iter().flatten();
-            violations.push(
-                Violation::new(Property::ElectionSafety, message)
-                    .with_nodes(nodes)
-                    .at(s.at),
-            );
-        }
-        last.insert(s.node, (s.at, vote));
-    }
-    violations
-}
-
-fn show_vote(v: SampledVote) -> String {
-    let whom = v.node.map_or("nobody".to_string(), |n| format!("node {n}"));
-    let state = if v.committed { "elected" } else { "granted" };
-    format!("term {} for {whom} ({state})", v.term)
-}
-
-/// The first evidence of a leader: when, and which node reported it.
-#[derive(Debug, Clone, Copy)]
-struct Claim {
-    at: Time,
-    reporter: NodeId,
-}
-
-/// One violation per term with more than one leader.
-fn check_one_leader_per_term(samples: &[MetricsSample]) -> Vec<Violation> {
-    let mut leaders: BTreeMap<u64, BTreeMap<NodeId, Claim>> = BTreeMap::new();
-    for i in by_time(samples, |s| s.at) {
-        let s = &samples[i];
-        if s.role == Role::Shutdown {
-            continue;
-        }
-        let term = leaders.entry(s.term).or_default();
-        let claim = Claim {
-            at: s.at,
-            reporter: s.node,
+        let Some(node) = cluster.node(event.node) else {
+            return;
         };
-        if s.role == Role::Leader {
-            term.entry(s.node).or_insert(claim);
-        }
-        if let Some(leader) = s.leader {
-            term.entry(leader).or_insert(claim);
-        }
-    }
-    let mut violations = Vec::new();
-    for (term, claims) in leaders {
-        if claims.len() < 2 {
-            continue;
-        }
-        let mut evidence: Vec<(NodeId, Claim)> = claims.into_iter().collect();
-        evidence.sort_by_key(|(node, c)| (c.at, *node));
-        // The violation exists from the moment the second leader is evidenced.
-        let at = evidence[1].1.at;
-        let shown: Vec<String> = evidence
-            .iter()
-            .map(|(node, c)| {
-                if *node == c.reporter {
-                    format!("node {node} (itself, at {})", c.at)
-                } else {
-                    format!("node {node} (reported by node {}, at {})", c.reporter, c.at)
+        match node.effective_config() {
+            None => out.push(at_event(
+                Property::ElectionSafety,
+                event,
+                format!("became leader T{term}-N{leader} while acting on no membership"),
+            )),
+            Some((_, config)) => {
+                for set in &config.configs {
+                    let granted: Vec<NodeId> = set
+                        .iter()
+                        .copied()
+                        .filter(|n| {
+                            cluster
+                                .node(*n)
+                                .is_some_and(|s| s.granted.contains(&(term, Some(leader))))
+                        })
+                        .collect();
+                    if !is_majority(granted.len(), set.len()) {
+                        out.push(
+                            at_event(
+                                Property::ElectionSafety,
+                                event,
+                                format!(
+                                    "became leader T{term}-N{leader}, but of voter set {set:?} only {granted:?} granted it: no quorum"
+                                ),
+                            )
+                            .with_nodes(set.iter().copied()),
+                        );
+                    }
                 }
-            })
-            .collect();
-        let message = format!(
-            "term {term} has {} leaders: {}",
-            evidence.len(),
-            shown.join(", ")
-        );
-        let nodes = evidence.iter().flat_map(|(node, c)| [*node, c.reporter]);
-        violations.push(
-            Violation::new(Property::ElectionSafety, message)
-                .with_nodes(nodes)
-                .at(at),
-        );
+            }
+        }
+        if let Some(first) = self.elected.get(&(term, leader)) {
+            out.push(at_event(
+                Property::ElectionSafety,
+                event,
+                format!("was elected leader T{term}-N{leader} a second time (first at {first})"),
+            ));
+        } else {
+            self.elected.insert((term, leader), event.at);
+        }
+        if self.identity == LeaderIdentity::Term {
+            match self.by_term.get(&term) {
+                Some(other) if *other != leader => out.push(
+                    at_event(
+                        Property::ElectionSafety,
+                        event,
+                        format!("became leader of term {term}, which node {other} already leads"),
+                    )
+                    .with_nodes([*other, leader]),
+                ),
+                Some(_) => {}
+                None => {
+                    self.by_term.insert(term, leader);
+                }
+            }
+        }
     }
-    violations
 }

@@ -1,94 +1,143 @@
-//! Monotonic counters per node: the current term never decreases (it is persistent state,
-//! Ongaro & Ousterhout 2014, §5.1 and Figure 2, so not even a restart may lower it); the commit
-//! index and the applied index never decrease within one incarnation of a node (§5.3: committed
-//! entries are durable and applied in order). They are volatile, so a node restarted after a
-//! crash may start them afresh.
+//! Monotonic state per node (Ongaro & Ousterhout 2014, Figure 2: `currentTerm` and `votedFor`
+//! are persistent and only move forward; `commitIndex` and `lastApplied` increase
+//! monotonically), with the durable log's own watermark:
+//!
+//! - vote (and its term): never goes back, in the Raft's own order of votes, not even across a
+//!   restart (a vote is persistent: a node that recovers an older vote than it saved can grant
+//!   two rival candidates);
+//! - commit point: never goes back within an incarnation;
+//! - applied index: only moves forward within an incarnation (an installed snapshot included);
+//! - flushed (durable-up-to) index: never goes back within an incarnation except by a
+//!   truncation the node reported.
+//!
+//! Volatile state (commit point, applied, flushed) may restart lower after a crash; what the
+//! disk must bring back is the log-durability probe's to check.
 
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
 
-use super::by_time;
-use crate::check::observation::{MetricsSample, NodeId, Role};
-use crate::check::violation::{Property, Violation};
-use crate::history::Time;
+use super::{Check, Cluster, Findings, LeaderIdentity, at_event};
+use crate::check::observation::{Observation, RaftEvent, VoteRef};
+use crate::check::raft::cluster::NodeState;
+use crate::check::violation::Property;
 
-/// One violation per decrease between consecutive samples of a node (so one regression is
-/// reported once, however long the node stays behind). `Shutdown` samples are skipped: a
-/// stopped node's counters are not its own report.
-pub fn check_monotonic(samples: &[MetricsSample], restarts: &[(NodeId, Time)]) -> Vec<Violation> {
-    let mut restart_times: BTreeMap<NodeId, Vec<Time>> = BTreeMap::new();
-    for &(node, at) in restarts {
-        restart_times.entry(node).or_default().push(at);
-    }
-    let incarnation = |node: NodeId, at: Time| {
-        restart_times
-            .get(&node)
-            .map_or(0, |times| times.iter().filter(|&&r| r <= at).count())
-    };
-    let mut previous: BTreeMap<NodeId, (&MetricsSample, usize)> = BTreeMap::new();
-    let mut violations = Vec::new();
-    for i in by_time(samples, |s| s.at) {
-        let s = &samples[i];
-        if s.role == Role::Shutdown {
-            continue;
-        }
-        let life = incarnation(s.node, s.at);
-        if let Some(&(prev, prev_life)) = previous.get(&s.node) {
-            if s.term < prev.term {
-                violations.push(regression(
-                    Property::MonotonicTerm,
-                    "term",
-                    prev,
-                    s,
-                    Some(prev.term),
-                    Some(s.term),
-                ));
-            }
-            if life == prev_life {
-                if s.committed < prev.committed {
-                    violations.push(regression(
-                        Property::MonotonicCommit,
-                        "commit index",
-                        prev,
-                        s,
-                        prev.committed,
-                        s.committed,
-                    ));
-                }
-                if s.last_applied < prev.last_applied {
-                    violations.push(regression(
-                        Property::MonotonicApplied,
-                        "applied index",
-                        prev,
-                        s,
-                        prev.last_applied,
-                        s.last_applied,
-                    ));
-                }
-            }
-        }
-        previous.insert(s.node, (s, life));
-    }
-    violations
+pub(super) struct Monotonic {
+    identity: LeaderIdentity,
 }
 
-fn regression(
-    property: Property,
-    what: &str,
-    prev: &MetricsSample,
-    cur: &MetricsSample,
-    from: Option<u64>,
-    to: Option<u64>,
-) -> Violation {
-    let show = |v: Option<u64>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
-    let message = format!(
-        "node {}'s {what} went back from {} (at {}) to {} (at {})",
-        cur.node,
-        show(from),
-        prev.at,
-        show(to),
-        cur.at
-    );
-    Violation::new(property, message)
-        .with_nodes([cur.node])
-        .at(cur.at)
+impl Monotonic {
+    pub(super) fn new(identity: LeaderIdentity) -> Self {
+        Monotonic { identity }
+    }
+
+    fn vote_moves(
+        &self,
+        from: Option<VoteRef>,
+        to: Option<VoteRef>,
+        event: &RaftEvent,
+        across_restart: bool,
+        out: &mut Findings,
+    ) {
+        let Some(from) = from else {
+            return;
+        };
+        let how = if across_restart {
+            "across a restart"
+        } else {
+            "when it saved a new vote"
+        };
+        let Some(to) = to else {
+            out.push(at_event(
+                Property::MonotonicVote,
+                event,
+                format!("lost its vote {from} {how}"),
+            ));
+            return;
+        };
+        match self.identity.compare_votes(&to, &from) {
+            Some(Ordering::Less) => {
+                let property = if to.term < from.term {
+                    Property::MonotonicTerm
+                } else {
+                    Property::MonotonicVote
+                };
+                out.push(at_event(
+                    property,
+                    event,
+                    format!("vote went back from {from} to {to} {how}"),
+                ));
+            }
+            None => out.push(at_event(
+                Property::MonotonicVote,
+                event,
+                format!("vote moved from {from} to the incomparable {to} {how}"),
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
+impl Check for Monotonic {
+    fn before(&mut self, cluster: &Cluster, event: &RaftEvent, out: &mut Findings) {
+        let empty = NodeState::default();
+        let node = cluster.node(event.node).unwrap_or(&empty);
+        let same = node.incarnation == event.incarnation;
+        match &event.event {
+            Observation::Recovered { vote, .. } => {
+                self.vote_moves(node.durable_vote, *vote, event, true, out);
+            }
+            Observation::VoteSaved { vote } => {
+                let from = if same { node.vote } else { node.durable_vote };
+                self.vote_moves(from, Some(*vote), event, false, out);
+            }
+            Observation::CommittedSaved { committed } if same => {
+                if let Some(before) = node.committed
+                    && committed.index < before.index
+                {
+                    out.push(at_event(
+                        Property::MonotonicCommit,
+                        event,
+                        format!("commit point went back from {before} to {committed}"),
+                    ));
+                }
+            }
+            Observation::Applied { entry } if same => {
+                if let Some(before) = node.applied
+                    && entry.log_id.index <= before.index
+                {
+                    out.push(at_event(
+                        Property::MonotonicApplied,
+                        event,
+                        format!("applied {} after having applied {before}", entry.log_id),
+                    ));
+                }
+            }
+            Observation::SnapshotInstalled { snapshot } if same => {
+                if let (Some(before), Some(last)) = (node.applied, snapshot.last)
+                    && last.index < before.index
+                {
+                    out.push(at_event(
+                        Property::MonotonicApplied,
+                        event,
+                        format!(
+                            "installed a snapshot ending at {last} after having applied {before}"
+                        ),
+                    ));
+                }
+            }
+            Observation::Flushed { upto } if same => {
+                if let Some(before) = node.flushed
+                    && upto.index < before
+                {
+                    out.push(at_event(
+                        Property::MonotonicFlushed,
+                        event,
+                        format!(
+                            "reported its log durable up to {upto}, after index {before} (and no truncation since)"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -1,43 +1,189 @@
-//! State machine safety (Ongaro & Ousterhout 2014, §5.4.3, Figure 3): if a server has applied
-//! a log entry at a given index, no other server ever applies a different entry at that index.
+//! State machine safety (Ongaro & Ousterhout 2014, §5.4.3, Figure 3: if a server has applied a
+//! log entry at a given index to its state machine, no other server will ever apply a different
+//! log entry for the same index), with what it rests on:
 //!
-//! Checked on committed entries: all reports of a committed entry at one index name the same
-//! term (an entry is identified by its index and term, §5.3).
+//! - one entry committed per index: every node that records a commit point agrees, index by
+//!   index, with the log id the cluster committed there first (two leaders committing different
+//!   entries at one index break this, whatever their leader ids);
+//! - one entry applied per index, same log id and payload digest on every node;
+//! - an entry is applied only once the applying node has it committed, and in index order;
+//! - no log takes a different entry at a committed index, no node truncates below its own
+//!   commit point, and a snapshot installed never disagrees with the committed log at its last
+//!   index.
 
 use std::collections::BTreeMap;
 
-use super::by_time;
-use crate::check::observation::CommittedEntry;
-use crate::check::violation::{Property, Violation};
+use super::{Check, Cluster, Findings, at_event};
+use crate::check::observation::{LogRef, NodeId, Observation, RaftEvent};
+use crate::check::raft::cluster::NodeState;
+use crate::check::violation::Property;
+use crate::history::Time;
 
-/// One violation per index committed with more than one term.
-pub fn check_state_machine_safety(entries: &[CommittedEntry]) -> Vec<Violation> {
-    // index → term → first report of it.
-    let mut seen: BTreeMap<u64, BTreeMap<u64, &CommittedEntry>> = BTreeMap::new();
-    for i in by_time(entries, |e| e.at) {
-        let e = &entries[i];
-        seen.entry(e.index).or_default().entry(e.term).or_insert(e);
-    }
-    let mut violations = Vec::new();
-    for (index, terms) in seen {
-        if terms.len() < 2 {
-            continue;
+#[derive(Debug, Default)]
+pub(super) struct StateMachineSafety {
+    /// The reporting node as it stood before the current event (its own incarnation only).
+    committed_before: Option<LogRef>,
+    /// Index → (log id, digest, node, when) of the first application.
+    applied: BTreeMap<u64, (LogRef, u64, NodeId, Time)>,
+}
+
+fn same_incarnation<'a>(cluster: &'a Cluster, event: &RaftEvent) -> Option<&'a NodeState> {
+    cluster
+        .node(event.node)
+        .filter(|n| n.incarnation == event.incarnation)
+}
+
+impl Check for StateMachineSafety {
+    fn before(&mut self, cluster: &Cluster, event: &RaftEvent, out: &mut Findings) {
+        let node = same_incarnation(cluster, event);
+        self.committed_before = node.and_then(|n| n.committed);
+        let Some(node) = node else {
+            return;
+        };
+        match &event.event {
+            Observation::Truncated { since } => {
+                // Entries others committed may be truncated from a node that has not learned
+                // so (openraft does, just before installing a snapshot that covers them); only
+                // holding a different entry at a committed index is wrong (see `Appended`).
+                if let Some(c) = node.committed.filter(|c| c.index >= *since) {
+                    out.push(at_event(
+                        Property::StateMachineSafety,
+                        event,
+                        format!(
+                            "truncated its log from index {since}, below its own commit point {c}"
+                        ),
+                    ));
+                }
+            }
+            Observation::Appended { entries } => {
+                if let Some((e, c)) = entries.iter().find_map(|e| {
+                    cluster
+                        .committed
+                        .get(&e.log_id.index)
+                        .filter(|c| **c != e.log_id)
+                        .map(|c| (e, c))
+                }) {
+                    out.push(at_event(
+                        Property::StateMachineSafety,
+                        event,
+                        format!(
+                            "appended {} at index {}, where the cluster committed {c}",
+                            e.log_id, e.log_id.index
+                        ),
+                    ));
+                }
+            }
+            Observation::Applied { entry } => {
+                let index = entry.log_id.index;
+                if node.committed.is_none_or(|c| c.index < index) {
+                    out.push(at_event(
+                        Property::StateMachineSafety,
+                        event,
+                        format!(
+                            "applied {} before committing it (its commit point: {})",
+                            entry.log_id,
+                            super::consistency::show(node.committed)
+                        ),
+                    ));
+                }
+                let expected = node.applied.map_or(0, |a| a.index + 1);
+                if index != expected {
+                    out.push(at_event(
+                        Property::StateMachineSafety,
+                        event,
+                        format!(
+                            "applied {} out of order: the next index to apply was {expected}",
+                            entry.log_id
+                        ),
+                    ));
+                }
+            }
+            _ => {}
         }
-        let mut reports: Vec<&CommittedEntry> = terms.into_values().collect();
-        reports.sort_by_key(|e| (e.at, e.node, e.term));
-        let shown: Vec<String> = reports
-            .iter()
-            .map(|e| format!("term {} on node {} (at {})", e.term, e.node, e.at))
-            .collect();
-        let message = format!(
-            "index {index} is committed as different entries: {}",
-            shown.join(", ")
-        );
-        violations.push(
-            Violation::new(Property::StateMachineSafety, message)
-                .with_nodes(reports.iter().map(|e| e.node))
-                .at(reports[1].at),
-        );
     }
-    violations
+
+    fn after(&mut self, cluster: &Cluster, event: &RaftEvent, out: &mut Findings) {
+        match &event.event {
+            Observation::CommittedSaved { committed } => {
+                let Some(node) = same_incarnation(cluster, event) else {
+                    return;
+                };
+                let from = self
+                    .committed_before
+                    .into_iter()
+                    .chain(node.snapshot.as_ref().and_then(|s| s.last))
+                    .chain(node.purged)
+                    .map(|b| b.index.saturating_add(1))
+                    .max()
+                    .unwrap_or(0);
+                if from > committed.index {
+                    return;
+                }
+                for (index, e) in node.log.range(from..=committed.index) {
+                    if let Some(first) = cluster.committed.get(index)
+                        && *first != e.log_id
+                    {
+                        out.push(at_event(
+                            Property::StateMachineSafety,
+                            event,
+                            format!(
+                                "committed {} at index {index}, where the cluster had already committed {first}",
+                                e.log_id
+                            ),
+                        ));
+                        return;
+                    }
+                }
+            }
+            Observation::Applied { entry } => {
+                let index = entry.log_id.index;
+                let first = *self.applied.entry(index).or_insert((
+                    entry.log_id,
+                    entry.digest,
+                    event.node,
+                    event.at,
+                ));
+                if (first.0, first.1) != (entry.log_id, entry.digest) {
+                    out.push(
+                        at_event(
+                            Property::StateMachineSafety,
+                            event,
+                            format!(
+                                "applied {} (digest {:#018x}) at index {index}, where node {} applied {} (digest {:#018x}) at {}",
+                                entry.log_id, entry.digest, first.2, first.0, first.1, first.3
+                            ),
+                        )
+                        .with_nodes([first.2]),
+                    );
+                }
+                if let Some(c) = cluster.committed.get(&index)
+                    && *c != entry.log_id
+                {
+                    out.push(at_event(
+                        Property::StateMachineSafety,
+                        event,
+                        format!(
+                            "applied {} at index {index}, where the cluster committed {c}",
+                            entry.log_id
+                        ),
+                    ));
+                }
+            }
+            Observation::SnapshotInstalled { snapshot } => {
+                if let Some(last) = snapshot.last
+                    && let Some(c) = cluster.committed.get(&last.index)
+                    && *c != last
+                {
+                    out.push(at_event(
+                        Property::StateMachineSafety,
+                        event,
+                        format!(
+                            "installed a snapshot ending at {last}, where the cluster committed {c}"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
 }
