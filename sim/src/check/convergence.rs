@@ -4,7 +4,9 @@
 //! state (so the state machine is deterministic and nothing bypassed the log).
 //!
 //! Replicas are grouped by `last_applied`; within a group every replica is compared with the
-//! one of lowest node id, and each one that differs is reported with the first differing keys.
+//! one of lowest node id — every record whole (its value names vector and payload) and every
+//! collection with its id and descriptor, empty ones included — and each one that differs is
+//! reported with the first differing keys.
 
 use std::collections::BTreeMap;
 
@@ -38,8 +40,8 @@ pub fn check_convergence(replicas: &[NodeObservation]) -> Result<Vec<Violation>,
                 .map(|k| {
                     format!(
                         "{k:?}: {} vs {}",
-                        show(reference.state.get(k.as_str())),
-                        show(other.state.get(k.as_str()))
+                        show(lookup(reference, k)),
+                        show(lookup(other, k))
                     )
                 })
                 .collect();
@@ -67,15 +69,33 @@ pub fn check_convergence(replicas: &[NodeObservation]) -> Result<Vec<Violation>,
     Ok(violations)
 }
 
-/// Keys whose values differ between `a` and `b`, in key order.
+/// Keys whose values differ between `a` and `b`, in key order, then collections (as
+/// `collection <name>`) whose id or descriptor differ.
 fn differing_keys(a: &NodeObservation, b: &NodeObservation) -> Vec<String> {
     let mut keys: Vec<&String> = a.state.keys().chain(b.state.keys()).collect();
     keys.sort_unstable();
     keys.dedup();
+    let mut names: Vec<&String> = a.collections.keys().chain(b.collections.keys()).collect();
+    names.sort_unstable();
+    names.dedup();
     keys.into_iter()
         .filter(|k| a.state.get(*k) != b.state.get(*k))
         .cloned()
+        .chain(
+            names
+                .into_iter()
+                .filter(|n| a.collections.get(*n) != b.collections.get(*n))
+                .map(|n| format!("collection {n}")),
+        )
         .collect()
+}
+
+/// What `r` holds under `key` (a point key, or `collection <name>`).
+fn lookup<'a>(r: &'a NodeObservation, key: &str) -> Option<&'a String> {
+    match key.strip_prefix("collection ") {
+        Some(name) if !r.state.contains_key(key) => r.collections.get(name),
+        _ => r.state.get(key),
+    }
 }
 
 fn show(value: Option<&String>) -> String {

@@ -3,7 +3,8 @@
 //! The Raft layer can mask an engine that acknowledges too early (a node rebuilds its state
 //! from the snapshot and the Raft log), so this is checked where the promise is made: at every
 //! power failure the harness notes what the engine had acknowledged and recovers a copy of the
-//! crashed disk with the engine's own recovery. The two must hold the same records: a missing
+//! crashed disk with the engine's own recovery. The two must hold the same records (whole:
+//! vector and payload) and the same collections (empty ones too, with their descriptors): a missing
 //! or older record is a lost acknowledged write, an unknown one is a write that was never
 //! acknowledged (or a torn record taken for data), and a failed recovery is an engine that
 //! cannot come back from its own disk. The one exception is the write in flight when the power
@@ -70,6 +71,33 @@ fn differences(acknowledged: &NodeObservation, recovered: &NodeObservation) -> V
                 "{k}: acknowledged {}, recovered {}",
                 show(acknowledged.state.get(k)),
                 show(recovered.state.get(k))
+            )
+        })
+        .chain(collection_differences(acknowledged, recovered))
+        .collect()
+}
+
+/// Every collection whose id or descriptor differs (or that exists on one side only).
+fn collection_differences(
+    acknowledged: &NodeObservation,
+    recovered: &NodeObservation,
+) -> Vec<String> {
+    let show = |v: Option<&String>| v.map_or("nothing".to_string(), |v| v.clone());
+    let mut names: Vec<&String> = acknowledged
+        .collections
+        .keys()
+        .chain(recovered.collections.keys())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| acknowledged.collections.get(*n) != recovered.collections.get(*n))
+        .map(|n| {
+            format!(
+                "collection {n}: acknowledged {}, recovered {}",
+                show(acknowledged.collections.get(n)),
+                show(recovered.collections.get(n))
             )
         })
         .collect()

@@ -31,6 +31,7 @@ pub mod convergence;
 pub mod durability;
 pub mod engine_durability;
 pub mod generate;
+pub mod knn;
 pub mod liveness;
 pub mod log_durability;
 mod memo;

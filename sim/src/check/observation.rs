@@ -23,13 +23,17 @@ use crate::history::Time;
 pub type NodeId = u64;
 
 /// The final engine state of one replica, flattened to key → value. Writes carry unique values,
-/// so a value names the write that produced it.
+/// so a value names the write that produced it (the workload's values name whole records:
+/// vector and payload).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeObservation {
     pub node: NodeId,
     /// The log index of the last entry applied to the state machine (`None`: nothing applied).
     pub last_applied: Option<u64>,
     pub state: BTreeMap<String, String>,
+    /// Every collection, empty ones included: name → id and descriptor.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collections: BTreeMap<String, String>,
 }
 
 /// A node's engine as it stood when its node lost power, and as a recovery of the disk that

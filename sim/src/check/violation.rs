@@ -56,6 +56,10 @@ pub enum Property {
     NodeRecovery,
     /// A create of a fresh collection name is never refused.
     Catalog,
+    /// Every search hit is a record that may have been present during the search, with its
+    /// exact vector, payload and distance, in order; nothing certainly present and closer is
+    /// missing.
+    Search,
     /// The system under test panicked.
     Panic,
 }
@@ -84,6 +88,7 @@ impl Property {
             Property::Liveness => "liveness",
             Property::NodeRecovery => "node-recovery",
             Property::Catalog => "catalog",
+            Property::Search => "search",
             Property::Panic => "panic",
         }
     }

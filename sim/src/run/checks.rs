@@ -1,13 +1,15 @@
 //! Runs every checker on what a run recorded and observed: linearizability (register model,
 //! per key, bounded by a step budget so the answer never depends on the machine's speed —
-//! `unknown` is a note in the stats, not a violation), durability, convergence, the Raft
-//! invariants and liveness. A checker that refuses its input is a harness defect; it is
+//! `unknown` makes the seed's status unknown, not a violation), durability, convergence, the
+//! searches' results, the catalog, the power probes, the Raft invariants, node recovery and
+//! liveness. A checker that refuses its input is a harness defect; it is
 //! reported as a violation of that checker's property so it cannot pass silently.
 
 use crate::check::catalog::check_catalog;
 use crate::check::convergence::check_convergence;
 use crate::check::durability::check_durability;
 use crate::check::engine_durability::check_engine_durability;
+use crate::check::knn::{Collection, check_searches};
 use crate::check::liveness::{LivenessObservation, check_liveness};
 use crate::check::log_durability::check_log_durability;
 use crate::check::models::Register;
@@ -15,6 +17,7 @@ use crate::check::raft::{LeaderIdentity, RaftObservations, check_raft};
 use crate::check::violation::{Property, Violation};
 use crate::check::{Budget, CheckOptions, PartitionVerdict, Verdict as LinVerdict, check};
 use crate::history::History;
+use crate::workload::ops::{record_value, register_key};
 
 use super::simulate::Simulated;
 
@@ -96,6 +99,15 @@ pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
         .extend(check_log_durability(&sim.log_recoveries));
     out.violations
         .extend(check_catalog(&sim.workload.refused_creates));
+    out.violations.extend(check_searches(
+        history,
+        &sim.searches,
+        &Collection {
+            key_of: &register_key,
+            value_of: &record_value,
+            written: &sim.written,
+        },
+    ));
     out.violations.extend(check_raft(&RaftObservations {
         events: sim.events.clone(),
         identity: LeaderIdentity::of_this_build(),

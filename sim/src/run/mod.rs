@@ -184,6 +184,8 @@ pub fn run_plan(plan: &Plan) -> RunResult {
         Err(message) => (Simulated::default(), Some(message)),
     };
     sim.events = observations;
+    sim.searches = sink.recorder.searches();
+    sim.written = sink.recorder.written();
     let mut stats = RunStats {
         linearizability: "not-run".to_string(),
         ..RunStats::default()

@@ -3,19 +3,20 @@
 //! and stats), log-store images for the power probes, and each replica's final engine state.
 //!
 //! Conventions (see `check::observation`): a sample's `role` is `Shutdown` when the node's Raft
-//! core stopped. Keys are `"<collection>/<id>"`, values the `"v"` string of the point's payload
-//! (`workload::ops::value_of`).
+//! core stopped. Keys are `"<collection>/<id>"`, values the register value of the whole
+//! record (`workload::ops::record_value`: the payload's `"v"` and a digest of vector and payload).
 
 use std::collections::BTreeMap;
 
 use faultline_consensus::observe::{log_ref, vote_ref};
 use faultline_consensus::{EngineState, LogImage};
-use faultline_engine::WalOp;
+use faultline_engine::{WalOp, vector_from_bytes};
 use openraft::ServerState;
 
+use crate::check::knn::RecordData;
 use crate::check::observation::{LogShape, MetricsSample, NodeObservation, Role};
 use crate::history::Time;
-use crate::workload::ops::{key_name, value_of};
+use crate::workload::ops::{key_name, record_value};
 use crate::world::{Metrics, NodeId, World};
 
 /// Samples collected over a run.
@@ -64,7 +65,7 @@ pub fn log_shape(image: &LogImage) -> LogShape {
     }
 }
 
-/// Flattens an engine state to key → value over every collection.
+/// Flattens an engine state to key → record value over every collection.
 pub fn flatten(node: NodeId, state: &EngineState) -> NodeObservation {
     NodeObservation {
         last_applied: state.last_applied.map(|l| l.index),
@@ -72,31 +73,47 @@ pub fn flatten(node: NodeId, state: &EngineState) -> NodeObservation {
     }
 }
 
-/// Flattens replication-snapshot ops (no applied index) to key → value.
+/// Flattens replication-snapshot ops (no applied index): every point to its whole record's
+/// value (`workload::ops::record_value`), every collection to its id and descriptor.
 pub fn flatten_ops(node: NodeId, ops: &[WalOp]) -> NodeObservation {
     let mut names: BTreeMap<u64, &str> = BTreeMap::new();
     let mut out = BTreeMap::new();
+    let mut collections = BTreeMap::new();
     for op in ops {
         match op {
             WalOp::CreateCollection {
                 collection_id,
                 name,
-                ..
+                descriptor,
             } => {
                 names.insert(*collection_id, name);
+                collections.insert(
+                    name.clone(),
+                    format!(
+                        "#{collection_id} dim {} {:?}",
+                        descriptor.dim, descriptor.metric
+                    ),
+                );
             }
             WalOp::Upsert {
                 collection_id,
                 external_id,
+                vector,
                 payload,
-                ..
             } => {
                 let collection = names
                     .get(collection_id)
                     .map_or_else(|| format!("#{collection_id}"), |n| n.to_string());
-                let value = match serde_json::from_slice::<serde_json::Value>(payload) {
-                    Ok(v) => value_of(&v),
-                    Err(_) => format!("<undecodable payload of {} bytes>", payload.len()),
+                let value = match (
+                    vector_from_bytes(vector),
+                    serde_json::from_slice::<serde_json::Value>(payload),
+                ) {
+                    (Ok(vector), Ok(payload)) => record_value(&RecordData { vector, payload }),
+                    _ => format!(
+                        "<undecodable record: {} vector bytes, {} payload bytes>",
+                        vector.len(),
+                        payload.len()
+                    ),
                 };
                 out.insert(key_name(&collection, *external_id), value);
             }
@@ -109,5 +126,6 @@ pub fn flatten_ops(node: NodeId, ops: &[WalOp]) -> NodeObservation {
         node,
         last_applied: None,
         state: out,
+        collections,
     }
 }

@@ -7,11 +7,13 @@
 //! is right after the world booted.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::observe::{Samples, flatten, flatten_ops, log_shape};
+use crate::check::knn::{RecordData, SearchOp};
 use crate::check::observation::{
     EngineRecovery, LogRecovery, MetricsSample, NodeObservation, RaftEvent,
 };
@@ -48,6 +50,9 @@ pub struct Simulated {
     /// Every node's online reports, in the order they happened (filled in from the sink after
     /// the run, so a run that panics still has them).
     pub events: Vec<RaftEvent>,
+    /// Every search and its hits, and every record written (from the recorder, like `events`).
+    pub searches: Vec<SearchOp>,
+    pub written: BTreeMap<String, RecordData>,
     /// The leader and the running voters after the liveness phase.
     pub end: Option<EndState>,
     /// Voters (not removed) that were not up and serving after the liveness phase, and why.

@@ -17,6 +17,7 @@ use super::WorkloadStats;
 use super::ops::{self, COLLECTION};
 use super::recorder::{EventKind, Recorder};
 use crate::check::catalog::RefusedCreate;
+use crate::check::knn::{RecordData, SearchHit};
 use crate::history::{Call, ProcessId, Ret, nanos};
 use crate::plan::WorkloadPlan;
 use crate::world::{World, WorldClient};
@@ -56,15 +57,17 @@ fn failure(e: ClientError) -> EventKind {
     }
 }
 
-/// Issues one register write (upsert or delete) and records it; returns its operation index.
+/// Issues one register write (upsert or delete, writing `record`) and records it; returns its
+/// operation index.
 pub(crate) async fn write(
     client: &WorldClient,
     recorder: &Recorder,
     process: ProcessId,
     req: faultline_consensus::WriteRequest,
     call: Call,
+    record: Option<RecordData>,
 ) -> usize {
-    let op = recorder.invoke(process, call);
+    let op = recorder.invoke(process, call, record);
     let kind = match client.write(req).await {
         Ok(_) => EventKind::Ok { ret: Ret::Done },
         Err(e) => failure(e),
@@ -80,15 +83,31 @@ pub(crate) async fn read(
     process: ProcessId,
     id: u64,
 ) -> usize {
-    let op = recorder.invoke(process, ops::read_call(id));
+    let op = recorder.invoke(process, ops::read_call(id), None);
     let kind = match client.read(COLLECTION, id).await {
         Ok(record) => EventKind::Ok {
-            ret: Ret::Read(record.map(|r| ops::value_of(&r.payload.0))),
+            ret: Ret::Read(record.map(|r| {
+                ops::record_value(&RecordData {
+                    vector: r.vector,
+                    payload: r.payload.0,
+                })
+            })),
         },
         Err(e) => failure(e),
     };
     recorder.complete(op, process, kind);
     op
+}
+
+fn search_hit(h: faultline_consensus::Hit) -> SearchHit {
+    SearchHit {
+        id: h.id,
+        score: h.score,
+        record: RecordData {
+            vector: h.vector.unwrap_or_default(),
+            payload: h.payload.map_or(serde_json::Value::Null, |p| p.0),
+        },
+    }
 }
 
 /// Runs client `process` until `end` (simulated time since the runtime started).
@@ -109,19 +128,30 @@ pub(crate) async fn run(
             Pick::Upsert => {
                 // Unique per run: the client's process and its own sequence number.
                 let value = format!("c{process}-{seq}");
-                let (req, call) = ops::upsert(id, &value, seq);
-                write(&client, &recorder, process, req, call).await;
+                let (req, call, record) = ops::upsert(id, &value, seq);
+                write(&client, &recorder, process, req, call, Some(record)).await;
             }
             Pick::Delete => {
                 let (req, call) = ops::delete(id);
-                write(&client, &recorder, process, req, call).await;
+                write(&client, &recorder, process, req, call, None).await;
             }
             Pick::Read => {
                 read(&client, &recorder, process, id).await;
             }
             Pick::Search => {
-                let r = client.search(COLLECTION, ops::search(id)).await;
+                let (req, call) = ops::search(id, seq);
+                let op = recorder.invoke_search(process, call);
+                let r = client.search(COLLECTION, req).await;
                 stats.borrow_mut().searches.count(&r);
+                let kind = match r {
+                    Ok(hits) => EventKind::Hits {
+                        hits: hits.into_iter().map(search_hit).collect(),
+                    },
+                    Err(e) => EventKind::SearchFailed {
+                        error: e.to_string(),
+                    },
+                };
+                recorder.complete(op, process, kind);
             }
             Pick::Create => {
                 // Unique per run, so the cluster has no reason to refuse it.

@@ -1,8 +1,8 @@
 //! The client workload: `clients` concurrent clients, each on its own simulated machine, issue
 //! upserts with unique values, deletes and linearizable reads over a small key space of one
 //! pre-created collection (so operations collide), plus occasional searches and collection
-//! creations. Register operations go into the history (`recorder`); searches and creations are
-//! counted in the run's stats and appear in the world's trace.
+//! creations. Register operations and searches go into the history (`recorder`); creations are
+//! counted in the run's stats, checked by the catalog checker and appear in the world's trace.
 //!
 //! Files: `ops` (requests and their history vocabulary), `client` (one client's loop),
 //! `recorder` (history events).
@@ -113,8 +113,8 @@ pub async fn probe_write(
     id: u64,
     n: u64,
 ) -> usize {
-    let (req, call) = ops::upsert(id, &format!("probe-{n}"), n);
-    client::write(client, recorder, process, req, call).await
+    let (req, call, record) = ops::upsert(id, &format!("probe-{n}"), n);
+    client::write(client, recorder, process, req, call, Some(record)).await
 }
 
 /// One probe read through `client`, recorded; returns its index.

@@ -1,20 +1,29 @@
 //! The history recorder: every register operation a client issues becomes an `invoke` event and
-//! later an `ok`, `fail` or `info` event, stamped with simulated time. Events are kept in the
-//! order they happened (madsim runs every task on one thread), and `history()` folds them into
-//! the checkers' [`History`], whose operation indices the events carry.
+//! later an `ok`, `fail` or `info` event, stamped with simulated time; an upsert's invoke also
+//! carries the record it writes. Every search becomes a `search` event and later its hits (or a
+//! failure), numbered apart from the register operations. Events are kept in the order they
+//! happened (madsim runs every task on one thread); `history()` folds the register events into
+//! the checkers' [`History`], whose operation indices they carry, and `searches()` the search
+//! events into [`SearchOp`]s.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use crate::check::knn::{RecordData, SearchCall, SearchHit, SearchOp};
 use crate::history::{Call, History, Operation, Outcome, ProcessId, Ret, Time, nanos};
 
 /// What happened to an operation at one instant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
 pub enum EventKind {
     Invoke {
         call: Call,
+        /// The record an upsert writes (its vector and payload).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<RecordData>,
     },
     Ok {
         ret: Ret,
@@ -27,10 +36,22 @@ pub enum EventKind {
     Info {
         error: String,
     },
+    /// A search invoked (its `op` numbers searches, apart from register operations).
+    Search {
+        search: SearchCall,
+    },
+    /// A search's hits.
+    Hits {
+        hits: Vec<SearchHit>,
+    },
+    /// A search that failed or whose outcome is unknown.
+    SearchFailed {
+        error: String,
+    },
 }
 
 /// One line of `history.jsonl`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEvent {
     /// The operation's index in the checked history (violations name operations by it).
     pub op: usize,
@@ -52,6 +73,7 @@ pub struct Recorder {
 struct Log {
     events: Vec<HistoryEvent>,
     invoked: usize,
+    searches: usize,
 }
 
 fn now() -> Time {
@@ -71,8 +93,9 @@ impl Recorder {
         self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `process` invokes `call` now; returns the operation's index.
-    pub fn invoke(&self, process: ProcessId, call: Call) -> usize {
+    /// `process` invokes `call` now (writing `record`, for an upsert); returns the operation's
+    /// index.
+    pub fn invoke(&self, process: ProcessId, call: Call, record: Option<RecordData>) -> usize {
         let mut log = self.lock();
         let op = log.invoked;
         log.invoked += 1;
@@ -80,7 +103,21 @@ impl Recorder {
             op,
             process,
             at: now(),
-            kind: EventKind::Invoke { call },
+            kind: EventKind::Invoke { call, record },
+        });
+        op
+    }
+
+    /// `process` invokes `search` now; returns the search's number.
+    pub fn invoke_search(&self, process: ProcessId, search: SearchCall) -> usize {
+        let mut log = self.lock();
+        let op = log.searches;
+        log.searches += 1;
+        log.events.push(HistoryEvent {
+            op,
+            process,
+            at: now(),
+            kind: EventKind::Search { search },
         });
         op
     }
@@ -104,6 +141,60 @@ impl Recorder {
     pub fn history(&self) -> History {
         history_of(&self.lock().events)
     }
+
+    /// Every search and its hits.
+    pub fn searches(&self) -> Vec<SearchOp> {
+        searches_of(&self.lock().events)
+    }
+
+    /// Every record a write wrote, by the register value it wrote.
+    pub fn written(&self) -> BTreeMap<String, RecordData> {
+        written_of(&self.lock().events)
+    }
+}
+
+/// Folds search events into searches (also used on events read back from `history.jsonl`).
+pub fn searches_of(events: &[HistoryEvent]) -> Vec<SearchOp> {
+    let mut out: Vec<SearchOp> = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::Search { search } if e.op == out.len() => out.push(SearchOp {
+                index: e.op,
+                process: e.process,
+                call: search.clone(),
+                invoke: e.at,
+                complete: None,
+                hits: None,
+            }),
+            EventKind::Hits { hits } => {
+                if let Some(s) = out.get_mut(e.op) {
+                    s.complete = Some(e.at);
+                    s.hits = Some(hits.clone());
+                }
+            }
+            EventKind::SearchFailed { .. } => {
+                if let Some(s) = out.get_mut(e.op) {
+                    s.complete = Some(e.at);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every record a write wrote, by the register value it wrote.
+pub fn written_of(events: &[HistoryEvent]) -> BTreeMap<String, RecordData> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Invoke {
+                call: Call::Write { value, .. },
+                record: Some(r),
+            } => Some((value.clone(), r.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Folds events into a history (also used on events read back from `history.jsonl`).
@@ -111,11 +202,12 @@ pub fn history_of(events: &[HistoryEvent]) -> History {
     let mut ops: Vec<Operation> = Vec::new();
     for e in events {
         match &e.kind {
-            EventKind::Invoke { call } => {
+            EventKind::Invoke { call, .. } => {
                 if e.op == ops.len() {
                     ops.push(Operation::info(e.process, call.clone(), e.at, None));
                 }
             }
+            EventKind::Search { .. } | EventKind::Hits { .. } | EventKind::SearchFailed { .. } => {}
             kind => {
                 let Some(op) = ops.get_mut(e.op) else {
                     continue;
@@ -129,7 +221,10 @@ pub fn history_of(events: &[HistoryEvent]) -> History {
                     EventKind::Info { .. } => Outcome::Info {
                         complete: Some(e.at),
                     },
-                    EventKind::Invoke { .. } => continue,
+                    EventKind::Invoke { .. }
+                    | EventKind::Search { .. }
+                    | EventKind::Hits { .. }
+                    | EventKind::SearchFailed { .. } => continue,
                 };
             }
         }

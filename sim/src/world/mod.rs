@@ -30,6 +30,7 @@ pub mod error;
 pub mod network;
 pub mod node_slot;
 pub mod observer;
+pub mod panic_site;
 pub mod power_probe;
 pub mod program;
 pub mod runner;

@@ -85,6 +85,7 @@ where
     Fut: Future<Output = T> + 'static,
 {
     let spec = spec.clone();
+    super::panic_site::install();
     let thread = std::thread::Builder::new().name(format!("seed-{seed}"));
     // The runner lives outside the simulation; a fresh thread per seed is the determinism
     // contract described in the module docs.
@@ -105,10 +106,19 @@ where
         }))
     });
     match spawned {
-        Ok(handle) => handle.join().map_err(|payload| Finding {
-            seed,
-            message: panic_message(payload.as_ref()),
-        }),
+        Ok(handle) => {
+            let id = handle.thread().id();
+            handle.join().map_err(|payload| {
+                let message = panic_message(payload.as_ref());
+                Finding {
+                    seed,
+                    message: match super::panic_site::take(id) {
+                        Some(site) => format!("{message} (at {site})"),
+                        None => message,
+                    },
+                }
+            })
+        }
         Err(e) => Err(Finding {
             seed,
             message: format!("could not spawn the seed's thread: {e}"),
@@ -183,12 +193,13 @@ mod tests {
         let r: Result<(), Finding> = run_seed(7, &RunSpec::default(), || async {
             panic!("boom");
         });
-        assert_eq!(
-            r,
-            Err(Finding {
-                seed: 7,
-                message: "boom".into()
-            })
+        let f = r.unwrap_err();
+        assert_eq!(f.seed, 7);
+        assert!(f.message.starts_with("boom (at "), "{}", f.message);
+        assert!(
+            f.message.contains("runner.rs:"),
+            "the panic's location: {}",
+            f.message
         );
     }
 

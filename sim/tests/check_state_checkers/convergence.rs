@@ -85,7 +85,7 @@ proptest! {
             .enumerate()
             .map(|(node, p)| {
                 let applied = p * n / 100;
-                NodeObservation { node: node as u64, last_applied: Some(applied as u64), state: exec.state_after(applied) }
+                NodeObservation { node: node as u64, last_applied: Some(applied as u64), state: exec.state_after(applied), collections: Default::default() }
             })
             .collect();
         prop_assert!(check_convergence(&replicas).unwrap().is_empty());

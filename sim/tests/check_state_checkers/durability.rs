@@ -252,7 +252,7 @@ proptest! {
         let state = exec.final_state();
         let applied = Some(exec.effects.len() as u64);
         let replicas: Vec<NodeObservation> =
-            (1..=replicas).map(|node| NodeObservation { node, last_applied: applied, state: state.clone() }).collect();
+            (1..=replicas).map(|node| NodeObservation { node, last_applied: applied, state: state.clone(), collections: Default::default() }).collect();
         let violations = check_durability(&exec.history, &replicas).unwrap();
         prop_assert!(violations.is_empty(), "{:#?}\n{:#?}", violations, exec.history);
         // The generator itself is sound: its histories are linearizable.
@@ -286,8 +286,8 @@ proptest! {
         let mut bad = state.clone();
         bad.insert(k.clone(), old_value);
         let replicas = [
-            NodeObservation { node: 1, last_applied: None, state },
-            NodeObservation { node: 2, last_applied: None, state: bad },
+            NodeObservation { node: 1, last_applied: None, state, collections: Default::default() },
+            NodeObservation { node: 2, last_applied: None, state: bad, collections: Default::default() },
         ];
         let violations = check_durability(&exec.history, &replicas).unwrap();
         prop_assert_eq!(violations.len(), 1, "{:#?}", violations);
@@ -305,8 +305,8 @@ proptest! {
         let mut bad = state.clone();
         bad.insert(format!("k{key}"), "phantom".to_string());
         let replicas = [
-            NodeObservation { node: 1, last_applied: None, state },
-            NodeObservation { node: 2, last_applied: None, state: bad },
+            NodeObservation { node: 1, last_applied: None, state, collections: Default::default() },
+            NodeObservation { node: 2, last_applied: None, state: bad, collections: Default::default() },
         ];
         let violations = check_durability(&exec.history, &replicas).unwrap();
         prop_assert_eq!(violations.len(), 1, "{:#?}", violations);

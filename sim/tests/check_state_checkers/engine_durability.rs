@@ -78,7 +78,7 @@ proptest! {
     /// A recovery equal to what was acknowledged is clean, whatever the records.
     #[test]
     fn an_exact_recovery_is_clean(state in prop::collection::btree_map("[a-e]", "[0-9]{1,3}", 0..6)) {
-        let observed = NodeObservation { node: 1, last_applied: Some(4), state: state.clone() };
+        let observed = NodeObservation { node: 1, last_applied: Some(4), state: state.clone(), collections: Default::default() };
         let r = EngineRecovery { node: 1, at: 5, acknowledged: observed.clone(), recovered: Ok(observed), unsettled: None };
         prop_assert!(check_engine_durability(&[r]).is_empty());
     }
@@ -93,8 +93,8 @@ proptest! {
         let r = EngineRecovery {
             node: 1,
             at: 5,
-            acknowledged: NodeObservation { node: 1, last_applied: Some(4), state },
-            recovered: Ok(NodeObservation { node: 1, last_applied: Some(4), state: recovered }),
+            acknowledged: NodeObservation { node: 1, last_applied: Some(4), state, collections: Default::default() },
+            recovered: Ok(NodeObservation { node: 1, last_applied: Some(4), state: recovered, collections: Default::default() }),
             unsettled: None,
         };
         let v = check_engine_durability(&[r]);

@@ -102,6 +102,7 @@ pub fn replica(node: u64, applied: u64, state: &[(&str, &str)]) -> NodeObservati
         node,
         last_applied: Some(applied),
         state,
+        collections: BTreeMap::new(),
     }
 }
 

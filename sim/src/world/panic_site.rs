@@ -1,0 +1,48 @@
+//! Where a seed panicked: a process-wide panic hook notes the location of every panic by the
+//! thread it happened on, so the seed runner can report a panic inside the system under test
+//! (openraft's own assertions included) with its file and line, not just its message. The
+//! default hook still runs after it.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, Once};
+use std::thread::ThreadId;
+
+static SITES: Mutex<BTreeMap<ThreadIdKey, String>> = Mutex::new(BTreeMap::new());
+static INSTALL: Once = Once::new();
+
+/// `ThreadId` has no order; its debug text is unique per thread and ordered well enough.
+type ThreadIdKey = String;
+
+fn key(id: ThreadId) -> ThreadIdKey {
+    format!("{id:?}")
+}
+
+/// Installs the hook once per process.
+pub fn install() {
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(location) = info.location() {
+                let site = format!(
+                    "{}:{}:{}",
+                    location.file(),
+                    location.line(),
+                    location.column()
+                );
+                SITES
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key(std::thread::current().id()), site);
+            }
+            default(info);
+        }));
+    });
+}
+
+/// The location of the last panic on thread `id`, forgotten once taken.
+pub fn take(id: ThreadId) -> Option<String> {
+    SITES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&key(id))
+}
