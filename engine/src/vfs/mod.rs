@@ -22,8 +22,11 @@
 //! - A file's *directory entry* — its creation by [`Vfs::create`], a [`Vfs::rename`], a
 //!   [`Vfs::remove`] — is durable only after [`Vfs::sync_dir`] on its parent directory returned
 //!   `Ok`. A file created and synced but never `sync_dir`-ed vanishes on a crash.
-//! - Directories made by [`Vfs::create_dir_all`] are durable when the call returns (a
-//!   simplification: the engine and log store create their directory once, at open).
+//! - So is a directory made by [`Vfs::create_dir_all`]: until its parent is synced, a power
+//!   failure may take it with everything in it, however well its files were synced.
+//!   [`create_dir_durable`] makes a directory and syncs what it needs to. (`StdVfs`'s
+//!   `create_dir_all` happens to sync the new chain, and `SimVfs` so far keeps directories from
+//!   the moment they are made; callers must not rely on either.)
 //! - After a failed `sync` nothing is promised about the data written before it, even if a later
 //!   `sync` succeeds (the Linux fsync-error behaviour). Callers must treat it as data loss.
 
@@ -83,7 +86,8 @@ impl VfsError {
 ///
 /// All paths are used as given (no implicit root): callers join their own directory.
 pub trait Vfs: Send + Sync + fmt::Debug + 'static {
-    /// Creates `dir` and any missing parents. Durable when it returns (see the module doc).
+    /// Creates `dir` and any missing parents. Each new directory is durable only after
+    /// `sync_dir` of its parent (see the module doc and [`create_dir_durable`]).
     fn create_dir_all(&self, dir: &Path) -> VfsResult<()>;
 
     /// Creates an empty file at `path`, or truncates an existing one to length 0 (like
@@ -112,7 +116,8 @@ pub trait Vfs: Send + Sync + fmt::Debug + 'static {
     /// Makes the file's data (all writes and truncates so far) durable.
     fn sync(&self, path: &Path) -> VfsResult<()>;
 
-    /// Makes the directory's entries (creates, renames, removes in it so far) durable.
+    /// Makes the directory's entries (creates, renames, removes and subdirectories made in it
+    /// so far) durable.
     fn sync_dir(&self, dir: &Path) -> VfsResult<()>;
 
     /// Atomically renames a file, replacing any file at `to`. Durable after `sync_dir` of both
@@ -146,4 +151,35 @@ pub trait Vfs: Send + Sync + fmt::Debug + 'static {
         }
         Ok(buf)
     }
+}
+
+/// Creates `dir` (and any missing parents) so that it survives a power failure: after
+/// `create_dir_all`, syncs the parent of every directory this call made, and always `dir`'s own
+/// parent (it may have been made, unsynced, by someone else). Ancestors that already existed
+/// above that are left alone (they are not ours to sync, and may not even be readable).
+pub fn create_dir_durable(vfs: &dyn Vfs, dir: &Path) -> VfsResult<()> {
+    let mut made = Vec::new();
+    for a in dir.ancestors() {
+        if a.as_os_str().is_empty() || vfs.exists(a)? {
+            break;
+        }
+        made.push(a);
+    }
+    vfs.create_dir_all(dir)?;
+    let mut parents: Vec<PathBuf> = made
+        .into_iter()
+        .chain([dir])
+        .filter_map(Path::parent)
+        .map(|p| match p.as_os_str().is_empty() {
+            true => PathBuf::from("."),
+            false => p.to_path_buf(),
+        })
+        .collect();
+    parents.sort();
+    parents.dedup();
+    // Deepest first: a directory's entries before its own entry in its parent.
+    for p in parents.iter().rev() {
+        vfs.sync_dir(p)?;
+    }
+    Ok(())
 }
