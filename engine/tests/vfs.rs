@@ -66,6 +66,16 @@ fn std_and_sim_meet_the_same_basic_contract() {
 }
 
 #[test]
+fn the_harsh_model_is_the_default_and_the_model_is_settable() {
+    let v = SimVfs::new(0);
+    assert_eq!(v.crash_model(), CrashModel::Harsh);
+    v.set_crash_model(CrashModel::Gentle);
+    assert_eq!(v.crash_model(), CrashModel::Gentle);
+    assert_eq!(v.fork().crash_model(), CrashModel::Gentle);
+    assert_eq!(v.crash().model, CrashModel::Gentle);
+}
+
+#[test]
 fn vfs_is_object_safe_shareable_and_clones_share_one_disk() {
     let disk = sim_with_dir(3);
     let world_copy = disk.clone();

@@ -29,11 +29,11 @@ pub enum CrashModel {
     /// at sector granularity; unsynced entry changes are all undone; directories are durable
     /// when made; `sync_dir` makes only its own directory's changes durable. The behaviour
     /// before the harsh model, kept for comparison runs.
-    #[default]
     Gentle,
     /// Each file keeps any sound subset of its unsynced changes, sector-torn, with its length
     /// journalled in order; each directory keeps an ordered prefix of its unsynced entry
     /// changes; directories are durable only after `sync_dir` of their parent.
+    #[default]
     Harsh,
 }
 

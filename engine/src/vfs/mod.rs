@@ -56,7 +56,7 @@
 //! each directory's `sync_dir` stands alone (so a rename across directories with one side
 //! synced can leave the file under both names or neither — a state the harsh model rules out).
 //!
-//! **Harsh** (to become the default): each rule below is something a real POSIX file system with ordered
+//! **Harsh** (the default): each rule below is something a real POSIX file system with ordered
 //! metadata journalling does, and no rule produces a state such a file system could not. The
 //! classes are those of ALICE (Pillai et al., OSDI '14) and CrashMonkey (Mohan et al., OSDI '18).
 //!

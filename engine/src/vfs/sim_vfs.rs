@@ -36,7 +36,7 @@ pub struct SimVfs {
 
 impl SimVfs {
     /// An empty disk (only the roots `/` and `.` exist) whose randomness comes from `seed`,
-    /// with the gentle crash model, no clock and no faults.
+    /// with the harsh crash model, no clock and no faults.
     pub fn new(seed: u64) -> Self {
         Self::with_faults(seed, FaultConfig::default())
     }
@@ -121,7 +121,7 @@ impl SimVfs {
 
     // ---- crash model ---------------------------------------------------------------------
 
-    /// Sets what a crash may do to unsynced state ([`CrashModel::Gentle`] by default). Under
+    /// Sets what a crash may do to unsynced state ([`CrashModel::Harsh`] by default). Under
     /// the gentle model directories are durable when made; a directory made while the harsh
     /// model was in force stays non-durable until `sync_dir` of its parent.
     pub fn set_crash_model(&self, model: CrashModel) {
