@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use faultline_engine::vfs::create_dir_durable;
 use faultline_engine::{CrashModel, FaultConfig, FaultKind, SimVfs, StdVfs, Vfs, VfsError};
 
 fn p(s: &str) -> &Path {
@@ -63,6 +64,12 @@ fn std_and_sim_meet_the_same_basic_contract() {
     basic_contract(&SimVfs::new(1), p("/d"));
     basic_contract(&SimVfs::new(1), p("rel/d"));
     basic_contract(&gentle(SimVfs::new(1)), p("/d"));
+    // Making a directory durably syncs only parents on the way, which a real disk allows.
+    let std = StdVfs::new();
+    let deep = tmp.path().join("x/y/z");
+    create_dir_durable(&std, &deep).unwrap();
+    create_dir_durable(&std, &deep).unwrap();
+    assert!(std.exists(&deep).unwrap());
 }
 
 #[test]
