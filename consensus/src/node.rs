@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use faultline_engine::Database;
-use faultline_engine::vfs::Vfs;
+use faultline_engine::vfs::{Vfs, create_dir_durable};
 use openraft::error::{InitializeError, RaftError};
 use openraft::{BasicNode, LogIdOptionExt, RaftMetrics};
 use tokio::net::TcpListener;
@@ -92,8 +92,8 @@ impl Node {
             observer,
         } = config;
         let reporter = Reporter::new(observer);
-        vfs.create_dir_all(&data_dir)
-            .map_err(|e| NodeError::Engine(e.to_string()))?;
+        // Durably: the engine, log and snapshot directories below are only as durable as this.
+        create_dir_durable(&*vfs, &data_dir).map_err(|e| NodeError::Engine(e.to_string()))?;
         let engine = Database::open(vfs.clone(), data_dir.join(ENGINE_DIR))
             .map_err(|e| NodeError::Engine(e.to_string()))?;
         let (log, snapshot_file) = match log_store {

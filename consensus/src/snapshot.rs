@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use faultline_engine::WalOp;
-use faultline_engine::vfs::Vfs;
+use faultline_engine::vfs::{Vfs, create_dir_durable};
 use openraft::SnapshotMeta;
 use serde::{Deserialize, Serialize};
 
@@ -113,7 +113,8 @@ impl SnapshotFile {
     /// Read the stored snapshot, if any. A damaged file is an error: silently starting without
     /// it would lose the purged prefix of the log.
     pub fn load(&self) -> Result<Option<StoredSnapshot>, StateMachineError> {
-        self.vfs.create_dir_all(&self.dir)?;
+        // Durably: `store` syncs the snapshot into this directory, which must itself survive.
+        create_dir_durable(&*self.vfs, &self.dir)?;
         let tmp = self.dir.join(SNAPSHOT_TMP);
         if self.vfs.exists(&tmp)? {
             self.vfs.remove(&tmp)?;

@@ -1,5 +1,7 @@
 //! Opening a database directory: newest valid checkpoint + the valid prefix of the WAL.
 //!
+//! 0. Make the directory, durably: a directory whose entry in its parent was never synced
+//!    vanishes in a power failure with every file in it, however well they were synced.
 //! 1. List the directory. Files are `ckpt-<g>.ckpt`, `ckpt-<g>.tmp` and `wal-<g>.log`.
 //! 2. Load the newest checkpoint that verifies (magic, checksum, generation); none = empty
 //!    state at generation 1. An unreadable (EIO) or newer-version checkpoint stops recovery:
@@ -24,7 +26,7 @@ use crate::checkpoint::{self, checkpoint_name, is_temp_name, parse_checkpoint_na
 use crate::error::{Error, Result};
 use crate::op::WalOp;
 use crate::state::{Limits, State};
-use crate::vfs::{Vfs, VfsError};
+use crate::vfs::{Vfs, VfsError, create_dir_durable};
 use crate::wal::reader::{Scan, Tail, scan};
 use crate::wal::{parse_segment_name, segment_name};
 
@@ -59,7 +61,7 @@ pub(crate) struct Recovered {
 }
 
 pub(crate) fn recover(vfs: &dyn Vfs, dir: &Path) -> Result<Recovered> {
-    vfs.create_dir_all(dir)?;
+    create_dir_durable(vfs, dir)?;
     let mut ckpts = BTreeSet::new();
     let mut wals = BTreeSet::new();
     let mut temps = Vec::new();

@@ -176,16 +176,30 @@ fn a_corrupt_checkpoint_falls_back_to_the_older_chain_or_is_a_typed_error() {
     let g = db.generation();
     let want = view(&db);
     drop(db);
-    disk.crash();
     let ckpt = format!("{DIR}/{}", faultline_engine::checkpoint::checkpoint_name(g));
 
-    // The old generation's removal was not yet durable: recovery skips the bad checkpoint and
-    // replays the older WAL followed by the newer one.
-    let fallback = disk.fork();
-    fallback.rot_byte(Path::new(&ckpt), 40, 1).unwrap();
-    let db = open(&fallback, no_checkpoints()).unwrap();
-    assert_eq!(view(&db), want);
-    assert_eq!(db.recovery_report().skipped_checkpoints.len(), 1);
+    // The old generation's removal was not yet durable. Where a crash keeps the old chain,
+    // recovery skips the bad checkpoint and replays the older WAL followed by the newer one;
+    // where it kept part of the removal, the damage is a typed error.
+    let (mut fell_back, mut refused) = (0, 0);
+    for seed in 0..32 {
+        let image = disk.fork_with_seed(seed);
+        image.crash();
+        image.rot_byte(Path::new(&ckpt), 40, 1).unwrap();
+        match open(&image, no_checkpoints()) {
+            Ok(db) => {
+                assert_eq!(view(&db), want, "seed {seed}");
+                assert_eq!(db.recovery_report().skipped_checkpoints.len(), 1);
+                fell_back += 1;
+            }
+            Err(err) => {
+                assert!(matches!(err, Error::Corrupt { .. }), "seed {seed}: {err}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(fell_back > 0 && refused > 0, "{fell_back} {refused}");
+    disk.crash();
 
     // After a clean reopen has durably removed the old generation, the same damage cannot be
     // worked around: a typed error, never a state missing the checkpoint's contents.

@@ -1,17 +1,25 @@
-//! The disk seam's contract: `SimVfs` power-failure semantics, fault injection, counters and
-//! determinism; and the same basic file contract on `StdVfs` and `SimVfs`.
+//! The disk seam's contract: `SimVfs`'s gentle power-failure semantics (the crash model the disk
+//! had before the harsh one, pinned here unchanged), fault injection, counters and determinism;
+//! and the same basic file contract on `StdVfs` and `SimVfs` under both crash models. The harsh
+//! model's rules are tested in `harsh_crash.rs`, I/O time in `io_time.rs`.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use faultline_engine::{FaultConfig, FaultKind, SimVfs, StdVfs, Vfs, VfsError};
+use faultline_engine::vfs::create_dir_durable;
+use faultline_engine::{CrashModel, FaultConfig, FaultKind, SimVfs, StdVfs, Vfs, VfsError};
 
 fn p(s: &str) -> &Path {
     Path::new(s)
 }
 
+fn gentle(v: SimVfs) -> SimVfs {
+    v.set_crash_model(CrashModel::Gentle);
+    v
+}
+
 fn sim_with_dir(seed: u64) -> SimVfs {
-    let v = SimVfs::new(seed);
+    let v = gentle(SimVfs::new(seed));
     v.create_dir_all(p("/d")).unwrap();
     v
 }
@@ -55,6 +63,23 @@ fn std_and_sim_meet_the_same_basic_contract() {
     basic_contract(&StdVfs::new(), &tmp.path().join("d"));
     basic_contract(&SimVfs::new(1), p("/d"));
     basic_contract(&SimVfs::new(1), p("rel/d"));
+    basic_contract(&gentle(SimVfs::new(1)), p("/d"));
+    // Making a directory durably syncs only parents on the way, which a real disk allows.
+    let std = StdVfs::new();
+    let deep = tmp.path().join("x/y/z");
+    create_dir_durable(&std, &deep).unwrap();
+    create_dir_durable(&std, &deep).unwrap();
+    assert!(std.exists(&deep).unwrap());
+}
+
+#[test]
+fn the_harsh_model_is_the_default_and_the_model_is_settable() {
+    let v = SimVfs::new(0);
+    assert_eq!(v.crash_model(), CrashModel::Harsh);
+    v.set_crash_model(CrashModel::Gentle);
+    assert_eq!(v.crash_model(), CrashModel::Gentle);
+    assert_eq!(v.fork().crash_model(), CrashModel::Gentle);
+    assert_eq!(v.crash().model, CrashModel::Gentle);
 }
 
 #[test]
@@ -242,7 +267,7 @@ fn capacity_limits_growth_with_enospc() {
 #[test]
 fn same_seed_same_history_and_forks_are_independent() {
     let run = |seed: u64| {
-        let v = SimVfs::with_faults(
+        let v = gentle(SimVfs::with_faults(
             seed,
             FaultConfig {
                 write_eio: 0.2,
@@ -251,7 +276,7 @@ fn same_seed_same_history_and_forks_are_independent() {
                 torn_writes: true,
                 ..FaultConfig::default()
             },
-        );
+        ));
         v.create_dir_all(p("/d")).unwrap();
         v.create(p("/d/f")).unwrap();
         v.sync_dir(p("/d")).unwrap();

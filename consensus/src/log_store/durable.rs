@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use faultline_engine::vfs::Vfs;
+use faultline_engine::vfs::{Vfs, create_dir_durable};
 
 use super::cache::{LogCache, LogImage};
 use super::record::{LogRecord, MetaRecord, Scan, encode_into, scan};
@@ -61,7 +61,8 @@ impl DurableLog {
         vfs: Arc<dyn Vfs>,
         dir: &Path,
     ) -> Result<(DurableLog, LogCache, RecoveryReport), LogStoreError> {
-        vfs.create_dir_all(dir)?;
+        // Durably: an unsynced directory entry would lose the whole store in a power failure.
+        create_dir_durable(&*vfs, dir)?;
         remove_leftover(&*vfs, dir, LOG_TMP)?;
         remove_leftover(&*vfs, dir, VOTE_TMP)?;
 

@@ -93,19 +93,10 @@ pub struct VfsCounters {
     pub crashes: u64,
     /// Crashes that kept a torn part of a write.
     pub torn_writes: u64,
-}
-
-/// What a crash threw away.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CrashReport {
-    /// Pending (unsynced) writes and truncates dropped, over all files.
-    pub dropped_pending: u64,
-    /// Files whose directory entry was never made durable and so vanished.
-    pub vanished_files: u64,
-    /// Entries whose durable state differed (renames/removes undone or redone).
-    pub reverted_entries: u64,
-    /// If the last write was torn: `(path, sectors kept, sectors in the write)`.
-    pub torn: Option<(String, u64, u64)>,
+    /// Device time of every operation so far, in µs (zero without a clock).
+    pub io_time_us: u64,
+    /// Operations lengthened by a random stall or a sync stall.
+    pub io_stalls: u64,
 }
 
 /// A one-shot fault. It fires once, on the first operation of its class whose op number

@@ -17,18 +17,90 @@
 //! # Durability contract (what callers may rely on, and what `SimVfs` enforces)
 //!
 //! - Data written by [`Vfs::write_at`] / [`Vfs::append`] / [`Vfs::truncate`] is durable only after
-//!   [`Vfs::sync`] on that file returned `Ok`. A crash before that may drop it, or (torn write)
-//!   keep only some 512-byte sectors of the last write.
-//! - A file's *directory entry* — its creation by [`Vfs::create`], a [`Vfs::rename`], a
-//!   [`Vfs::remove`] — is durable only after [`Vfs::sync_dir`] on its parent directory returned
-//!   `Ok`. A file created and synced but never `sync_dir`-ed vanishes on a crash.
-//! - Directories made by [`Vfs::create_dir_all`] are durable when the call returns (a
-//!   simplification: the engine and log store create their directory once, at open).
+//!   [`Vfs::sync`] on that file returned `Ok` *and the sync completed* (see "I/O time" below).
+//!   A crash before that may lose any part of it (see the crash model).
+//! - A directory *entry* — a file's creation by [`Vfs::create`], a [`Vfs::rename`], a
+//!   [`Vfs::remove`], and a directory made by [`Vfs::create_dir_all`] — is durable only after
+//!   [`Vfs::sync_dir`] on its parent directory returned `Ok`. A file created and synced but never
+//!   `sync_dir`-ed may vanish on a crash; so may a directory, with everything in it.
+//!   [`create_dir_durable`] makes a directory and syncs what it needs to.
+//! - A rename is atomic: after a crash the file is found under its old name or its new one,
+//!   never both or neither. A rename across directories is durable after `sync_dir` of both
+//!   parents. (`SimVfs`'s harsh model makes it durable with either, as a journalling file
+//!   system commits it in one transaction; callers must not rely on that.)
 //! - After a failed `sync` nothing is promised about the data written before it, even if a later
 //!   `sync` succeeds (the Linux fsync-error behaviour). Callers must treat it as data loss.
+//!
+//! `StdVfs` happens to be stronger in places (its `create_dir_all` syncs the new chain);
+//! callers must not rely on that.
+//!
+//! # I/O time (`SimVfs` with a clock)
+//!
+//! The `Vfs` API is synchronous, but a real disk is not instant: fsync takes 0.1–10 ms and
+//! sometimes 100 ms or more. Given a clock ([`SimVfs::set_clock`]) and a latency model
+//! ([`IoLatency`]), a `SimVfs` serves operations one at a time in issue order; each takes a
+//! drawn time. A `sync` returns at once, but its writes become durable only when the device
+//! completes it; a crash before then treats them as unsynced. [`Vfs::busy_for`] says how long
+//! until everything issued so far has completed: an async caller sleeps that long after a group
+//! of syncs before it acknowledges what they made durable. Without a clock no time passes (and
+//! `busy_for` is zero), exactly as a real disk would look with infinitely fast I/O.
+//!
+//! # Crash model (`SimVfs`, [`CrashModel`])
+//!
+//! A crash first makes durable every sync that completed by the crash time. What happens to
+//! everything else depends on the model.
+//!
+//! **Gentle** (the model before this one, kept for comparison runs): every unsynced change is
+//! lost, except that the last write over all files may be torn (each 512-byte sector kept with
+//! probability 1/2); unsynced entry changes are all undone; directories are durable when made;
+//! each directory's `sync_dir` stands alone (so a rename across directories with one side
+//! synced can leave the file under both names or neither — a state the harsh model rules out).
+//!
+//! **Harsh** (the default): each rule below is something a real POSIX file system with ordered
+//! metadata journalling does, and no rule produces a state such a file system could not. The
+//! classes are those of ALICE (Pillai et al., OSDI '14) and CrashMonkey (Mohan et al., OSDI '18).
+//!
+//! 1. *Files are independent.* Each file resolves its unsynced changes on its own; syncing one
+//!    file says nothing about another (no global write order: ext4 `data=writeback`, and
+//!    `data=ordered` across files; ALICE's "across-file reordering").
+//! 2. *Sectors, not writes, reach the disk, in any order.* Each 512-byte sector holds its
+//!    content as of some moment: the durable image plus, in order, every unsynced change to it
+//!    up to that moment. So any subset of writes to *different* sectors can survive (page
+//!    writeback order is the kernel's, not the program's: ALICE's "append reordering"), a write
+//!    spanning sectors can survive in part (a torn write, CrashMonkey's torn pages), but a later
+//!    write to a sector never survives without an earlier one to the same sector (the page is
+//!    written as the cache holds it). `crash_with(false)` keeps writes whole: each survives
+//!    entirely or not at all.
+//! 3. *The length is metadata, journalled in order.* The recovered length is the length after
+//!    some prefix of the file's unsynced changes (set-lens and extending writes), independent
+//!    of which data sectors arrived. A length that outgrew the data that arrived reads zeros
+//!    there (delayed allocation; XFS and ext4 `data=writeback` zero- or garbage-filled tails —
+//!    zeros here, as `data=ordered` guarantees); data whose length update was lost is invisible
+//!    (ext4's zero-length files after rename-without-fsync).
+//! 4. *A truncate frees blocks.* An unsynced truncate/set-len survives or not with the length
+//!    (rule 3). If it survives, data cut by it cannot reappear: those bytes hold zeros or what
+//!    was written after the cut. If it does not, data written after the cut into the cut range
+//!    cannot show (it went to new blocks no durable metadata points at).
+//! 5. *Each directory's entry changes persist in order, directories independently.* A crash
+//!    keeps the durable entries (as of the last completed `sync_dir`) plus a prefix of the
+//!    directory's later creates, renames, removes and mkdirs. A rename is one atomic change; the
+//!    two halves of a rename across directories survive together.
+//! 6. *A directory exists only if its entry does.* A directory whose entry in its parent is not
+//!    durable may vanish with its whole subtree (CrashMonkey's "directory not persisted"
+//!    class), however carefully its files were synced.
+//! 7. *A failed fsync loses its data* (the PostgreSQL "fsyncgate" lesson): the pages it should
+//!    have written are dropped from the durable path and never come back.
+//!
+//! Outcomes are drawn from the disk's crash stream, seeded from its seed and separate from the
+//! fault and latency streams. [`CrashReport`] says what a crash did, per file.
 
+mod crash;
+mod device;
 mod faults;
+mod harsh_file;
+mod latency;
 mod rng;
+mod sim_dir;
 mod sim_disk;
 mod sim_path;
 mod sim_vfs;
@@ -36,8 +108,12 @@ mod std_vfs;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-pub use faults::{CrashReport, FaultConfig, FaultKind, VfsCounters};
+pub use crash::{CrashModel, CrashReport, FileCrash};
+pub use device::Clock;
+pub use faults::{FaultConfig, FaultKind, VfsCounters};
+pub use latency::{IoLatency, LatencyError, MAX_SLOWDOWN, MAX_US, StallSpan, SyncStall, Tail};
 pub use rng::SplitMix64;
 pub use sim_disk::SECTOR;
 pub use sim_vfs::SimVfs;
@@ -83,7 +159,8 @@ impl VfsError {
 ///
 /// All paths are used as given (no implicit root): callers join their own directory.
 pub trait Vfs: Send + Sync + fmt::Debug + 'static {
-    /// Creates `dir` and any missing parents. Durable when it returns (see the module doc).
+    /// Creates `dir` and any missing parents. Each new directory is durable only after
+    /// `sync_dir` of its parent (see the module doc and [`create_dir_durable`]).
     fn create_dir_all(&self, dir: &Path) -> VfsResult<()>;
 
     /// Creates an empty file at `path`, or truncates an existing one to length 0 (like
@@ -112,7 +189,8 @@ pub trait Vfs: Send + Sync + fmt::Debug + 'static {
     /// Makes the file's data (all writes and truncates so far) durable.
     fn sync(&self, path: &Path) -> VfsResult<()>;
 
-    /// Makes the directory's entries (creates, renames, removes in it so far) durable.
+    /// Makes the directory's entries (creates, renames, removes and subdirectories made in it
+    /// so far) durable.
     fn sync_dir(&self, dir: &Path) -> VfsResult<()>;
 
     /// Atomically renames a file, replacing any file at `to`. Durable after `sync_dir` of both
@@ -124,6 +202,13 @@ pub trait Vfs: Send + Sync + fmt::Debug + 'static {
 
     /// Names (not paths) of the entries in `dir`, files and directories, sorted bytewise.
     fn list(&self, dir: &Path) -> VfsResult<Vec<String>>;
+
+    /// How long, from now, until every operation issued so far has completed (and every sync
+    /// among them has made its writes durable). Zero for a disk whose calls complete before they
+    /// return, which is every real one: [`StdVfs`] blocks in `fsync(2)`.
+    fn busy_for(&self) -> Duration {
+        Duration::ZERO
+    }
 
     /// Reads the whole file. Provided in terms of `len` and `read_at`.
     fn read_all(&self, path: &Path) -> VfsResult<Vec<u8>> {
@@ -146,4 +231,35 @@ pub trait Vfs: Send + Sync + fmt::Debug + 'static {
         }
         Ok(buf)
     }
+}
+
+/// Creates `dir` (and any missing parents) so that it survives a power failure: after
+/// `create_dir_all`, syncs the parent of every directory this call made, and always `dir`'s own
+/// parent (it may have been made, unsynced, by someone else). Ancestors that already existed
+/// above that are left alone (they are not ours to sync, and may not even be readable).
+pub fn create_dir_durable(vfs: &dyn Vfs, dir: &Path) -> VfsResult<()> {
+    let mut made = Vec::new();
+    for a in dir.ancestors() {
+        if a.as_os_str().is_empty() || vfs.exists(a)? {
+            break;
+        }
+        made.push(a);
+    }
+    vfs.create_dir_all(dir)?;
+    let mut parents: Vec<PathBuf> = made
+        .into_iter()
+        .chain([dir])
+        .filter_map(Path::parent)
+        .map(|p| match p.as_os_str().is_empty() {
+            true => PathBuf::from("."),
+            false => p.to_path_buf(),
+        })
+        .collect();
+    parents.sort();
+    parents.dedup();
+    // Deepest first: a directory's entries before its own entry in its parent.
+    for p in parents.iter().rev() {
+        vfs.sync_dir(p)?;
+    }
+    Ok(())
 }

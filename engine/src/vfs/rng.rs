@@ -17,6 +17,13 @@ impl SplitMix64 {
         Self { state: seed }
     }
 
+    /// A stream for another authority of the same disk, independent of `new(seed)`: seeded
+    /// with the first output of SplitMix64 on `seed ^ salt`. Each authority (faults, latency,
+    /// crash outcomes) has its own salt, so drawing from one never shifts another.
+    pub fn derived(seed: u64, salt: u64) -> Self {
+        Self::new(Self::new(seed ^ salt).next_u64())
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);

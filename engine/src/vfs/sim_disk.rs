@@ -1,64 +1,137 @@
-//! The state behind a `SimVfs`: files as durable image + pending writes, directories as
-//! durable + live entries, and what a power failure does to them.
+//! The state behind a `SimVfs`: files as a durable image plus timed pending changes,
+//! directories as a namespace (`sim_dir.rs`), the device that times every operation
+//! (`device.rs`), and the write and sync paths that connect them.
 //!
-//! `sim_vfs.rs` owns the public API and the `Vfs` operations; this file owns the data model and
-//! the crash semantics, so the rules "what survives a crash" live in one place.
+//! `sim_vfs.rs` owns the public API and the `Vfs` operations; `crash.rs` owns what a power
+//! failure does to this state. A pending change carries `durable_at` once a `sync` covering it
+//! was issued: the sync's completion time on the device. [`Disk::settle`] moves changes whose
+//! time has come into the durable image; until then a crash treats them as unsynced.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use super::faults::{CrashReport, FaultKind, FaultPlan, OpClass, VfsCounters};
+use super::crash::CrashModel;
+use super::device::Device;
+use super::faults::{FaultKind, FaultPlan, OpClass, VfsCounters};
+use super::latency::IoKind;
 use super::rng::SplitMix64;
+use super::sim_dir::{Dir, Node};
 use super::sim_path::{invalid, not_found, split};
 use super::{VfsError, VfsResult};
 
 /// Torn writes keep or lose whole sectors of this size, aligned to absolute file offsets.
 pub const SECTOR: u64 = 512;
 
+/// Salt of the crash-outcome stream (see [`SplitMix64::derived`]).
+const CRASH_SALT: u64 = 0xC4A5_4000_0000_0002;
+
 #[derive(Debug, Clone)]
 pub(super) struct Disk {
+    /// The fault stream: fault decisions, read corruption, and the gentle model's tearing.
     pub(super) rng: SplitMix64,
+    /// The harsh model's crash outcomes.
+    pub(super) crash_rng: SplitMix64,
+    pub(super) device: Device,
+    pub(super) model: CrashModel,
     pub(super) faults: FaultPlan,
     pub(super) counters: VfsCounters,
-    /// Every directory that exists, by normalised path. Directories are durable on creation.
+    /// Every directory that exists now, by normalised path. The roots `/` and `` (relative
+    /// paths) always exist; any other directory is an entry of its parent.
     pub(super) dirs: BTreeMap<PathBuf, Dir>,
     pub(super) inodes: BTreeMap<u64, Inode>,
     pub(super) next_inode: u64,
-    /// Orders pending writes across files, so a crash knows which write was the last.
+    /// Orders pending changes across files, so a crash knows which write was the last.
     pub(super) write_seq: u64,
+    /// Ids tying the two halves of a rename across directories.
+    pub(super) next_pair: u64,
+    /// The earliest completion time of a sync whose changes are not yet durable.
+    pub(super) unsettled: Option<Duration>,
     /// A [`FaultKind::PowerCut`] fired: the machine is going down, so every operation fails
     /// and nothing more reaches the disk until the crash that follows.
     pub(super) power_cut: bool,
 }
 
 #[derive(Debug, Clone, Default)]
-pub(super) struct Dir {
-    /// Entries as the running system sees them.
-    pub(super) live: BTreeMap<String, u64>,
-    /// Entries as they would be found after a crash (as of the last `sync_dir`).
-    pub(super) durable: BTreeMap<String, u64>,
-}
-
-#[derive(Debug, Clone, Default)]
 pub(super) struct Inode {
     pub(super) durable: Vec<u8>,
     pub(super) live: Vec<u8>,
-    /// Changes since the last successful `sync`, oldest first; replayed onto `durable` by it.
+    /// Changes not yet durable, oldest first; the stamped ones (`durable_at`) form a prefix.
     pub(super) pending: Vec<Pending>,
 }
 
-#[derive(Debug, Clone)]
-pub(super) enum Pending {
-    Write {
-        seq: u64,
-        offset: u64,
-        data: Vec<u8>,
-    },
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Pending {
+    pub(super) seq: u64,
+    pub(super) change: Change,
+    /// Completion time of the `sync` that makes this change durable, once one was issued.
+    pub(super) durable_at: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Change {
+    Write { offset: u64, data: Vec<u8> },
     SetLen(u64),
 }
 
+impl Inode {
+    pub(super) fn push(&mut self, seq: u64, change: Change) {
+        self.pending.push(Pending {
+            seq,
+            change,
+            durable_at: None,
+        });
+    }
+
+    /// Moves the changes whose sync completed by `now` into the durable image; returns the
+    /// earliest stamp still waiting.
+    fn settle(&mut self, now: Duration) -> Option<Duration> {
+        let done = self
+            .pending
+            .iter()
+            .take_while(|p| p.durable_at.is_some_and(|t| t <= now))
+            .count();
+        for p in self.pending.drain(..done) {
+            match p.change {
+                Change::Write { offset, data } => write_into(&mut self.durable, offset, &data),
+                Change::SetLen(len) => self.durable.resize(len as usize, 0),
+            }
+        }
+        self.pending.first().and_then(|p| p.durable_at)
+    }
+}
+
 impl Disk {
+    pub(super) fn new(seed: u64, faults: FaultPlan) -> Disk {
+        let mut dirs = BTreeMap::new();
+        dirs.insert(PathBuf::from("/"), Dir::default());
+        dirs.insert(PathBuf::new(), Dir::default());
+        Disk {
+            rng: SplitMix64::new(seed),
+            crash_rng: SplitMix64::derived(seed, CRASH_SALT),
+            device: Device::new(seed),
+            model: CrashModel::default(),
+            faults,
+            counters: VfsCounters::default(),
+            dirs,
+            inodes: BTreeMap::new(),
+            next_inode: 1,
+            write_seq: 0,
+            next_pair: 1,
+            unsettled: None,
+            power_cut: false,
+        }
+    }
+
+    /// Restarts every random stream (faults, crash outcomes, latency) from `seed`.
+    pub(super) fn reseed(&mut self, seed: u64) {
+        self.rng = SplitMix64::new(seed);
+        self.crash_rng = SplitMix64::derived(seed, CRASH_SALT);
+        self.device.reseed(seed);
+    }
+
     /// Counts an operation and returns its 1-based number; fails it if the power was cut.
+    /// Applies every sync that completed by now first.
     pub(super) fn count(&mut self, op: &'static str, path: &Path) -> VfsResult<u64> {
         self.counters.ops += 1;
         if self.power_cut {
@@ -68,11 +141,40 @@ impl Disk {
                 detail: "the power was cut".into(),
             });
         }
+        self.settle_due();
         Ok(self.counters.ops)
     }
 
+    /// Puts one operation on the device; returns when it completes.
+    pub(super) fn timed(&mut self, kind: IoKind) -> Duration {
+        let t = self.device.submit(kind);
+        self.counters.io_time_us += t.us;
+        self.counters.io_stalls += u64::from(t.stalled);
+        t.done
+    }
+
+    /// Applies the syncs that have completed by the device's clock.
+    pub(super) fn settle_due(&mut self) {
+        let now = self.device.now();
+        if self.unsettled.is_some_and(|t| t <= now) {
+            self.settle(now);
+        }
+    }
+
+    /// Applies every sync that completed by `now`.
+    pub(super) fn settle(&mut self, now: Duration) {
+        let files = self.inodes.values_mut().filter_map(|i| i.settle(now));
+        let waiting: Vec<Duration> = files.collect();
+        let dirs = self.dirs.values_mut().filter_map(|d| d.settle(now));
+        self.unsettled = waiting.into_iter().chain(dirs.collect::<Vec<_>>()).min();
+    }
+
+    fn note_unsettled(&mut self, at: Duration) {
+        self.unsettled = Some(self.unsettled.map_or(at, |u| u.min(at)));
+    }
+
     /// The power fails in the middle of a sync: the writes it was making durable stay pending
-    /// (the crash that follows may tear the last of them) and the disk takes nothing more.
+    /// (the crash that follows decides what of them survives) and the disk takes nothing more.
     pub(super) fn cut_power(&mut self, op: &'static str, path: &Path) -> VfsError {
         self.power_cut = true;
         VfsError::Io {
@@ -89,12 +191,12 @@ impl Disk {
         Some(kind)
     }
 
+    /// The inode of the live file at `path`.
     pub(super) fn lookup(&self, path: &Path) -> VfsResult<u64> {
         let (dir, name) = split(path)?;
         self.dirs
             .get(&dir)
-            .and_then(|d| d.live.get(&name))
-            .copied()
+            .and_then(|d| d.file(&name))
             .ok_or_else(|| not_found(path))
     }
 
@@ -148,6 +250,7 @@ impl Disk {
     ) -> VfsResult<u64> {
         self.count(op, path)?;
         self.counters.writes += 1;
+        self.timed(IoKind::Write(data.len() as u64));
         let ino = self.lookup(path)?;
         let cur = self.inodes[&ino].live.len() as u64;
         let offset = offset.unwrap_or(cur);
@@ -159,126 +262,94 @@ impl Disk {
         if data.is_empty() {
             return Ok(offset);
         }
-        self.write_seq += 1;
-        let seq = self.write_seq;
-        let inode = self
-            .inodes
-            .get_mut(&ino)
-            .expect("entry points at a live inode");
+        let seq = self.next_seq();
+        let inode = self.inode_mut(ino);
         write_into(&mut inode.live, offset, data);
-        inode.pending.push(Pending::Write {
+        inode.push(
             seq,
-            offset,
-            data: data.to_vec(),
-        });
+            Change::Write {
+                offset,
+                data: data.to_vec(),
+            },
+        );
         Ok(offset)
     }
 
-    /// Drops inodes no directory (live or durable) refers to; returns how many.
-    pub(super) fn collect_garbage(&mut self) -> u64 {
-        let referenced: BTreeSet<u64> = self
+    pub(super) fn next_seq(&mut self) -> u64 {
+        self.write_seq += 1;
+        self.write_seq
+    }
+
+    pub(super) fn inode_mut(&mut self, ino: u64) -> &mut Inode {
+        self.inodes
+            .get_mut(&ino)
+            .expect("entry points at a live inode")
+    }
+
+    /// A successful `sync` of `ino` issued now and completing at `done`: every change not yet
+    /// covered by a sync becomes durable at `done`.
+    pub(super) fn sync_file(&mut self, ino: u64, done: Duration) {
+        for p in &mut self.inode_mut(ino).pending {
+            p.durable_at.get_or_insert(done);
+        }
+        self.note_unsettled(done);
+        self.settle_due();
+    }
+
+    /// A failed `sync` of `ino`: Linux marks the failed pages clean, so the changes it should
+    /// have made durable stay readable until a crash, then vanish, and a later successful
+    /// sync will not bring them back. Changes an earlier sync already covers are unaffected.
+    pub(super) fn fail_sync(&mut self, ino: u64) {
+        self.inode_mut(ino)
+            .pending
+            .retain(|p| p.durable_at.is_some());
+    }
+
+    /// A successful `sync_dir` of `dir` completing at `done`: every entry change in it so far
+    /// becomes durable then. The other half of a rename across directories goes with it (a
+    /// journalling file system commits a rename as one transaction), and with that half every
+    /// earlier change of its directory (metadata reaches the disk in order). The gentle model
+    /// syncs each directory on its own, as the disk always did.
+    pub(super) fn sync_dir(&mut self, dir: &Path, done: Duration) {
+        let mut pairs = self
             .dirs
-            .values()
-            .flat_map(|d| d.live.values().chain(d.durable.values()))
-            .copied()
-            .collect();
+            .get_mut(dir)
+            .map(|d| d.stamp_all(done))
+            .unwrap_or_default();
+        if self.model == CrashModel::Gentle {
+            pairs.clear();
+        }
+        while let Some(pair) = pairs.pop() {
+            for d in self.dirs.values_mut() {
+                pairs.extend(d.stamp_through(pair, done));
+            }
+        }
+        self.note_unsettled(done);
+        self.settle_due();
+    }
+
+    /// Makes one directory `name` in `parent` (both normalised; `parent` exists). Under the
+    /// gentle model the new entry is durable at once, as it was before the harsh model.
+    pub(super) fn mkdir(&mut self, parent: &Path, name: String, path: PathBuf) {
+        let durable = self.model == CrashModel::Gentle;
+        let p = self.dirs.get_mut(parent).expect("parent exists");
+        let change = vec![(name, Some(Node::Dir))];
+        if durable {
+            p.change_durably(change);
+        } else {
+            p.change(change, None);
+        }
+        self.dirs.insert(path, Dir::default());
+    }
+
+    /// Drops inodes no directory refers to, live, durably or in a pending change; returns how
+    /// many.
+    pub(super) fn collect_garbage(&mut self) -> u64 {
+        let referenced: BTreeSet<u64> = self.dirs.values().flat_map(Dir::inodes).collect();
         let before = self.inodes.len();
         self.inodes.retain(|ino, _| referenced.contains(ino));
         (before - self.inodes.len()) as u64
     }
-
-    /// Power failure; see [`SimVfs::crash_with`](super::SimVfs::crash_with).
-    pub(super) fn crash(&mut self, tear_last_write: bool) -> CrashReport {
-        let disk = self;
-        let mut report = CrashReport::default();
-        disk.counters.crashes += 1;
-        // The cut belongs to this power cycle: the machine comes back with power.
-        disk.power_cut = false;
-        disk.faults.unschedule(FaultKind::PowerCut);
-
-        let last = disk
-            .inodes
-            .iter()
-            .flat_map(|(&ino, inode)| {
-                inode.pending.iter().filter_map(move |p| match p {
-                    Pending::Write { seq, offset, data } => Some((*seq, ino, *offset, data)),
-                    Pending::SetLen(_) => None,
-                })
-            })
-            .max_by_key(|&(seq, ..)| seq)
-            .map(|(_, ino, offset, data)| (ino, offset, data.clone()));
-
-        for inode in disk.inodes.values_mut() {
-            report.dropped_pending += inode.pending.len() as u64;
-            inode.pending.clear();
-        }
-        if let (true, Some((ino, offset, data))) = (tear_last_write, last) {
-            let (kept, total) = tear_into(&mut disk.rng, &mut disk.inodes, ino, offset, &data);
-            if kept > 0 {
-                disk.counters.torn_writes += 1;
-            }
-            let name = disk
-                .dirs
-                .iter()
-                .flat_map(|(d, dir)| dir.durable.iter().map(move |(n, &i)| (d, n, i)))
-                .find(|&(_, _, i)| i == ino)
-                .map(|(d, n, _)| d.join(n).display().to_string())
-                .unwrap_or_default();
-            report.torn = Some((name, kept, total));
-        }
-        for inode in disk.inodes.values_mut() {
-            inode.live = inode.durable.clone();
-        }
-        for dir in disk.dirs.values_mut() {
-            let changed = dir
-                .live
-                .iter()
-                .filter(|&(n, i)| dir.durable.get(n) != Some(i))
-                .count()
-                + dir
-                    .durable
-                    .keys()
-                    .filter(|n| !dir.live.contains_key(*n))
-                    .count();
-            report.reverted_entries += changed as u64;
-            dir.live = dir.durable.clone();
-        }
-        report.vanished_files = disk.collect_garbage();
-        report
-    }
-}
-
-/// Applies a random subset of the sectors of one write to an inode's durable image.
-/// Returns `(sectors kept, sectors touched)`.
-fn tear_into(
-    rng: &mut SplitMix64,
-    inodes: &mut BTreeMap<u64, Inode>,
-    ino: u64,
-    offset: u64,
-    data: &[u8],
-) -> (u64, u64) {
-    let Some(inode) = inodes.get_mut(&ino) else {
-        return (0, 0);
-    };
-    let end = offset + data.len() as u64;
-    let (mut start, mut kept, mut total) = (offset, 0, 0);
-    while start < end {
-        let next = ((start / SECTOR) + 1) * SECTOR;
-        let stop = next.min(end);
-        total += 1;
-        if rng.chance(0.5) {
-            kept += 1;
-            let src = &data[(start - offset) as usize..(stop - offset) as usize];
-            write_into(&mut inode.durable, start, src);
-        }
-        start = stop;
-    }
-    // The file's new length made it to disk with the first surviving sector (metadata
-    // before data, as on common filesystems): sectors that did not make it read as zeros.
-    if kept > 0 && (inode.durable.len() as u64) < end {
-        inode.durable.resize(end as usize, 0);
-    }
-    (kept, total)
 }
 
 pub(super) fn write_into(image: &mut Vec<u8>, offset: u64, data: &[u8]) {

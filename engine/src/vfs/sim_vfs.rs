@@ -1,24 +1,30 @@
-//! `SimVfs`: an in-memory disk with power-failure semantics and seeded fault injection.
+//! `SimVfs`: an in-memory disk with power-failure semantics, simulated I/O time and seeded
+//! fault injection.
 //!
-//! It owns the simulated disk of one node: per file a *durable* image plus the *pending* writes
-//! made since the last `sync`, and per directory a *durable* and a *live* set of entries.
-//! `crash()` is a power failure: pending writes are dropped (the last one optionally torn at
-//! 512-byte sectors) and every directory reverts to its durable entries, so files never synced
-//! into their directory vanish and unsynced renames/removes are undone.
+//! It owns the simulated disk of one node: per file a *durable* image plus the *pending*
+//! changes made since the last completed `sync`, and per directory *durable* and *live* entries
+//! plus the pending entry changes. `crash()` is a power failure, resolved by the disk's
+//! [`CrashModel`]; the rules are in the module doc of `vfs` (next to the durability contract).
+//! With a clock set ([`SimVfs::set_clock`]) operations take simulated time on a FIFO device and a
+//! sync makes its writes durable only when it completes (see `device.rs`, `latency.rs`).
 //!
 //! `SimVfs` is plain Rust with no simulator dependency and is deterministic: every random
-//! choice comes from its own seeded [`SplitMix64`], all maps are `BTreeMap`s, and it reads no
-//! clock. Clones share one disk (the world keeps a clone to `crash()` the node's disk);
-//! [`SimVfs::fork`] makes an independent copy.
+//! choice comes from one of its seeded [`SplitMix64`](super::SplitMix64) streams (faults; crash outcomes; latency),
+//! all maps are `BTreeMap`s, and the only time it knows is the clock it is given. Clones share
+//! one disk (the world keeps a clone to `crash()` the node's disk); [`SimVfs::fork`] makes an
+//! independent copy.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use super::faults::{CrashReport, FaultConfig, FaultKind, FaultPlan, OpClass, VfsCounters};
-use super::rng::SplitMix64;
-use super::sim_disk::{Dir, Disk, Inode, Pending, write_into};
+use super::crash::{CrashModel, CrashReport};
+use super::device::Clock;
+use super::faults::{FaultConfig, FaultKind, FaultPlan, OpClass, VfsCounters};
+use super::latency::{IoKind, IoLatency, LatencyError, SyncStall, validate_slowdown};
+use super::sim_dir::Node;
+use super::sim_disk::{Change, Disk, Inode};
 use super::sim_path::{invalid, normalise, not_found, split};
 use super::{Vfs, VfsError, VfsResult};
 
@@ -29,28 +35,16 @@ pub struct SimVfs {
 }
 
 impl SimVfs {
-    /// An empty disk (only the roots `/` and `.` exist) whose randomness comes from `seed`.
+    /// An empty disk (only the roots `/` and `.` exist) whose randomness comes from `seed`,
+    /// with the harsh crash model, no clock and no faults.
     pub fn new(seed: u64) -> Self {
         Self::with_faults(seed, FaultConfig::default())
     }
 
     /// An empty disk with probabilistic faults configured from the start.
     pub fn with_faults(seed: u64, config: FaultConfig) -> Self {
-        let mut dirs = BTreeMap::new();
-        dirs.insert(PathBuf::from("/"), Dir::default());
-        dirs.insert(PathBuf::new(), Dir::default());
-        let disk = Disk {
-            rng: SplitMix64::new(seed),
-            faults: FaultPlan::new(config),
-            counters: VfsCounters::default(),
-            dirs,
-            inodes: BTreeMap::new(),
-            next_inode: 1,
-            write_seq: 0,
-            power_cut: false,
-        };
         Self {
-            disk: Arc::new(Mutex::new(disk)),
+            disk: Arc::new(Mutex::new(Disk::new(seed, FaultPlan::new(config)))),
         }
     }
 
@@ -59,8 +53,9 @@ impl SimVfs {
         self.disk.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// An independent deep copy of this disk (contents, pending writes, faults, RNG state,
-    /// counters). Used to take a crash image at an exact point without disturbing the original.
+    /// An independent deep copy of this disk (contents, pending changes, faults, model, clock,
+    /// latency settings, random streams, counters). Used to take a crash image at an exact
+    /// point without disturbing the original.
     pub fn fork(&self) -> SimVfs {
         let copy = self.lock().clone();
         SimVfs {
@@ -68,13 +63,16 @@ impl SimVfs {
         }
     }
 
-    /// Like [`SimVfs::fork`], but the copy's random stream restarts from `seed`, so forks of
-    /// one disk can take different futures (e.g. different torn-write outcomes).
+    /// Like [`SimVfs::fork`], but the copy's random streams (faults, crash outcomes, latency)
+    /// restart from `seed`, so forks of one disk can take different futures (e.g. different
+    /// crash outcomes).
     pub fn fork_with_seed(&self, seed: u64) -> SimVfs {
         let copy = self.fork();
-        copy.lock().rng = SplitMix64::new(seed);
+        copy.lock().reseed(seed);
         copy
     }
+
+    // ---- faults --------------------------------------------------------------------------
 
     /// Replaces the probabilistic fault configuration (scheduled faults are kept).
     pub fn set_faults(&self, config: FaultConfig) {
@@ -106,9 +104,14 @@ impl SimVfs {
         self.lock().faults.scheduled()
     }
 
-    /// Disables every probabilistic and scheduled fault (keeps `torn_writes` for crashes).
+    /// Disables every probabilistic and scheduled fault, the slowdown and any sync stall.
+    /// Keeps `torn_writes` for crashes, the crash model and the latency model (properties of
+    /// the disk, not faults).
     pub fn clear_faults(&self) {
-        self.lock().faults.clear();
+        let mut disk = self.lock();
+        disk.faults.clear();
+        disk.device.slowdown = 1.0;
+        disk.device.clear_stall();
     }
 
     /// Operation and fault counters so far.
@@ -116,18 +119,93 @@ impl SimVfs {
         self.lock().counters
     }
 
-    /// Power failure, tearing the last pending write iff `FaultConfig::torn_writes` is set.
+    // ---- crash model ---------------------------------------------------------------------
+
+    /// Sets what a crash may do to unsynced state ([`CrashModel::Harsh`] by default). Under
+    /// the gentle model directories are durable when made; a directory made while the harsh
+    /// model was in force stays non-durable until `sync_dir` of its parent.
+    pub fn set_crash_model(&self, model: CrashModel) {
+        self.lock().model = model;
+    }
+
+    pub fn crash_model(&self) -> CrashModel {
+        self.lock().model
+    }
+
+    // ---- I/O time ------------------------------------------------------------------------
+
+    /// Gives the disk a clock (the world passes its simulated time). Without one no time
+    /// passes: every operation, `sync` included, completes in the instant it is issued and
+    /// nothing is drawn from the latency stream.
+    pub fn set_clock(&self, clock: Clock) {
+        self.lock().device.set_clock(clock);
+    }
+
+    /// Sets how long operations take (`None`: no time, the default). Refuses a model that does
+    /// not validate, changing nothing. Takes effect only with a clock.
+    pub fn set_latency(&self, latency: Option<IoLatency>) -> Result<(), LatencyError> {
+        if let Some(l) = &latency {
+            l.validate()?;
+        }
+        self.lock().device.latency = latency;
+        Ok(())
+    }
+
+    pub fn latency(&self) -> Option<IoLatency> {
+        self.lock().device.latency.clone()
+    }
+
+    /// `slow-disk`: every operation's drawn base cost and fsync tail are multiplied by `factor`
+    /// (`>= 1`; 1 restores normal speed; random stalls are not scaled). Operations already
+    /// queued keep their times. Needs a latency model to have an effect.
+    pub fn set_slowdown(&self, factor: f64) -> Result<(), LatencyError> {
+        validate_slowdown(factor)?;
+        self.lock().device.slowdown = factor;
+        Ok(())
+    }
+
+    pub fn slowdown(&self) -> f64 {
+        self.lock().device.slowdown
+    }
+
+    /// `fsync-stall`: the syncs (`sync` and `sync_dir`) the stall covers each take at least
+    /// `stall.each` — the next `n`, or all issued within a window from now. Replaces any
+    /// earlier stall. Works with or without a latency model, but needs a clock.
+    pub fn stall_syncs(&self, stall: SyncStall) -> Result<(), LatencyError> {
+        stall.validate()?;
+        self.lock().device.stall_syncs(stall);
+        Ok(())
+    }
+
+    /// Ends a sync stall early.
+    pub fn clear_stall(&self) {
+        self.lock().device.clear_stall();
+    }
+
+    /// The disk's clock now (zero without a clock).
+    pub fn now(&self) -> Duration {
+        self.lock().device.now()
+    }
+
+    /// When every operation issued so far will have completed, on the disk's clock.
+    pub fn busy_until(&self) -> Duration {
+        self.lock().device.busy_until()
+    }
+
+    // ---- power failure -------------------------------------------------------------------
+
+    /// Power failure now, tearing writes iff `FaultConfig::torn_writes` is set.
     pub fn crash(&self) -> CrashReport {
         let torn = self.lock().faults.config.torn_writes;
         self.crash_with(torn)
     }
 
-    /// Power failure. Every pending write and truncate is dropped; if `tear_last_write`, the most
-    /// recent pending write (over all files) is instead kept partially: each 512-byte sector it
-    /// touches survives with probability 1/2 (seeded). Every directory reverts to its durable
-    /// entries; files that are then unreachable vanish.
-    pub fn crash_with(&self, tear_last_write: bool) -> CrashReport {
-        self.lock().crash(tear_last_write)
+    /// Power failure now. Syncs that completed by now are durable; every other change is
+    /// resolved by the crash model: gentle drops it (tearing the last write at 512-byte sectors
+    /// if `tear`), harsh keeps a sound random part of it (whole writes only unless `tear`). The
+    /// device's queue is emptied; the latency model, slowdown and stall stay.
+    pub fn crash_with(&self, tear: bool) -> CrashReport {
+        self.lock().crash(tear)
     }
 
     /// Flips bits of one byte in a file's durable *and* live image (persistent bit rot, unlike
@@ -136,10 +214,7 @@ impl SimVfs {
     pub fn rot_byte(&self, path: &Path, offset: u64, mask: u8) -> VfsResult<()> {
         let mut disk = self.lock();
         let ino = disk.lookup(path)?;
-        let inode = disk
-            .inodes
-            .get_mut(&ino)
-            .expect("entry points at a live inode");
+        let inode = disk.inode_mut(ino);
         let off = usize::try_from(offset).unwrap_or(usize::MAX);
         for image in [&mut inode.durable, &mut inode.live] {
             if let Some(b) = image.get_mut(off) {
@@ -149,24 +224,36 @@ impl SimVfs {
         Ok(())
     }
 
-    /// The durable contents of a file as a crash right now would leave them (ignoring tearing),
-    /// or `None` if the file would not survive. For tests and reports; not an operation.
+    /// The contents every crash right now would leave, or `None` if some crash could lose the
+    /// file (its entry, or a directory above it, is not durable). For tests and reports; not an
+    /// operation.
     pub fn durable_contents(&self, path: &Path) -> Option<Vec<u8>> {
-        let disk = self.lock();
+        let mut disk = self.lock();
+        disk.settle_due();
         let (dir, name) = split(path).ok()?;
-        let ino = *disk.dirs.get(&dir)?.durable.get(&name)?;
-        Some(disk.inodes.get(&ino)?.durable.clone())
+        let mut cur = dir.clone();
+        while let (Some(parent), Some(n)) = (cur.parent(), cur.file_name()) {
+            let n = n.to_str()?;
+            if disk.dirs.get(parent)?.durable.get(n) != Some(&Node::Dir) {
+                return None;
+            }
+            cur = parent.to_path_buf();
+        }
+        match disk.dirs.get(&dir)?.durable.get(&name)? {
+            Node::File(ino) => Some(disk.inodes.get(ino)?.durable.clone()),
+            Node::Dir => None,
+        }
     }
 
-    /// Total bytes of pending (unsynced) writes over all files. For tests and reports.
+    /// Total bytes of pending (not yet durable) writes over all files. For tests and reports.
     pub fn pending_bytes(&self) -> u64 {
         let disk = self.lock();
         disk.inodes
             .values()
             .flat_map(|i| i.pending.iter())
-            .map(|p| match p {
-                Pending::Write { data, .. } => data.len() as u64,
-                Pending::SetLen(_) => 0,
+            .map(|p| match &p.change {
+                Change::Write { data, .. } => data.len() as u64,
+                Change::SetLen(_) => 0,
             })
             .sum()
     }
@@ -177,6 +264,8 @@ impl fmt::Debug for SimVfs {
         let disk = self.lock();
         f.debug_struct("SimVfs")
             .field("files", &disk.inodes.len())
+            .field("model", &disk.model)
+            .field("device", &disk.device)
             .field("counters", &disk.counters)
             .field("faults", &disk.faults.config)
             .finish()
@@ -191,17 +280,15 @@ impl Vfs for SimVfs {
         let mut cur = PathBuf::new();
         for c in norm.components() {
             cur.push(c);
-            if !disk.dirs.contains_key(&cur) {
-                if let Some((parent, name)) = split(&cur).ok()
-                    && disk
-                        .dirs
-                        .get(&parent)
-                        .is_some_and(|d| d.live.contains_key(&name))
-                {
-                    return Err(VfsError::AlreadyExists { path: cur });
-                }
-                disk.dirs.insert(cur.clone(), Dir::default());
+            if disk.dirs.contains_key(&cur) {
+                continue;
             }
+            let (parent, name) = split(&cur)?;
+            if disk.dirs[&parent].live.contains_key(&name) {
+                return Err(VfsError::AlreadyExists { path: cur });
+            }
+            disk.timed(IoKind::Metadata);
+            disk.mkdir(&parent, name, cur.clone());
         }
         Ok(())
     }
@@ -210,6 +297,7 @@ impl Vfs for SimVfs {
         let mut disk = self.lock();
         disk.count("create", path)?;
         disk.counters.writes += 1;
+        disk.timed(IoKind::Metadata);
         let (dir, name) = split(path)?;
         if disk.dirs.contains_key(&normalise(path)?) {
             return Err(invalid(path, "is a directory"));
@@ -218,25 +306,19 @@ impl Vfs for SimVfs {
             return Err(not_found(path));
         }
         disk.check_write("create", path, 0)?;
-        let existing = disk.dirs[&dir].live.get(&name).copied();
-        match existing {
+        match disk.dirs[&dir].file(&name) {
             Some(ino) => {
-                let inode = disk
-                    .inodes
-                    .get_mut(&ino)
-                    .expect("entry points at a live inode");
+                let seq = disk.next_seq();
+                let inode = disk.inode_mut(ino);
                 inode.live.clear();
-                inode.pending.push(Pending::SetLen(0));
+                inode.push(seq, Change::SetLen(0));
             }
             None => {
                 let ino = disk.next_inode;
                 disk.next_inode += 1;
                 disk.inodes.insert(ino, Inode::default());
-                disk.dirs
-                    .get_mut(&dir)
-                    .expect("checked above")
-                    .live
-                    .insert(name, ino);
+                let d = disk.dirs.get_mut(&dir).expect("checked above");
+                d.change(vec![(name, Some(Node::File(ino)))], None);
             }
         }
         Ok(())
@@ -261,6 +343,7 @@ impl Vfs for SimVfs {
         let disk = &mut *guard;
         let op_no = disk.count("read_at", path)?;
         disk.counters.reads += 1;
+        disk.timed(IoKind::Read(buf.len() as u64));
         let ino = disk.lookup(path)?;
         let fault = disk.fault(OpClass::Read, op_no, path);
         if fault == Some(FaultKind::ReadEio) {
@@ -298,57 +381,44 @@ impl Vfs for SimVfs {
         let mut disk = self.lock();
         disk.count("truncate", path)?;
         disk.counters.writes += 1;
+        disk.timed(IoKind::Metadata);
         let ino = disk.lookup(path)?;
         let new_len = usize::try_from(len).map_err(|_| invalid(path, "length too large"))?;
         let cur = disk.inodes[&ino].live.len() as u64;
         disk.check_write("truncate", path, len.saturating_sub(cur))?;
-        let inode = disk
-            .inodes
-            .get_mut(&ino)
-            .expect("entry points at a live inode");
+        let seq = disk.next_seq();
+        let inode = disk.inode_mut(ino);
         inode.live.resize(new_len, 0);
-        inode.pending.push(Pending::SetLen(len));
+        inode.push(seq, Change::SetLen(len));
         Ok(())
     }
 
     fn sync(&self, path: &Path) -> VfsResult<()> {
-        let mut guard = self.lock();
-        let disk = &mut *guard;
+        let mut disk = self.lock();
         let op_no = disk.count("sync", path)?;
         disk.counters.syncs += 1;
         let ino = disk.lookup(path)?;
         let fault = disk.fault(OpClass::Sync, op_no, path);
-        if fault == Some(FaultKind::PowerCut) {
-            return Err(disk.cut_power("sync", path));
-        }
-        let inode = disk
-            .inodes
-            .get_mut(&ino)
-            .expect("entry points at a live inode");
-        let pending = std::mem::take(&mut inode.pending);
-        if fault.is_some() {
-            // Linux marks the failed pages clean: they are readable until a crash, then gone,
-            // and a later successful fsync will not bring them back.
-            return Err(VfsError::Io {
-                op: "sync",
-                path: path.to_path_buf(),
-                detail: "injected fsync error; unsynced writes were dropped".into(),
-            });
-        }
-        for p in pending {
-            match p {
-                Pending::Write { offset, data, .. } => {
-                    write_into(&mut inode.durable, offset, &data)
-                }
-                Pending::SetLen(len) => inode.durable.resize(len as usize, 0),
+        let done = disk.timed(IoKind::Sync);
+        match fault {
+            Some(FaultKind::PowerCut) => Err(disk.cut_power("sync", path)),
+            Some(_) => {
+                disk.fail_sync(ino);
+                Err(VfsError::Io {
+                    op: "sync",
+                    path: path.to_path_buf(),
+                    detail: "injected fsync error; unsynced writes were dropped".into(),
+                })
+            }
+            None => {
+                disk.sync_file(ino, done);
+                Ok(())
             }
         }
-        Ok(())
     }
 
     fn sync_dir(&self, dir: &Path) -> VfsResult<()> {
-        let mut guard = self.lock();
-        let disk = &mut *guard;
+        let mut disk = self.lock();
         let op_no = disk.count("sync_dir", dir)?;
         disk.counters.dir_syncs += 1;
         let norm = normalise(dir)?;
@@ -356,25 +426,26 @@ impl Vfs for SimVfs {
             return Err(not_found(dir));
         }
         let fault = disk.fault(OpClass::Sync, op_no, dir);
-        if fault == Some(FaultKind::PowerCut) {
-            return Err(disk.cut_power("sync_dir", dir));
-        }
-        if fault.is_some() {
-            return Err(VfsError::Io {
+        let done = disk.timed(IoKind::Sync);
+        match fault {
+            Some(FaultKind::PowerCut) => Err(disk.cut_power("sync_dir", dir)),
+            Some(_) => Err(VfsError::Io {
                 op: "sync_dir",
                 path: dir.to_path_buf(),
                 detail: "injected directory fsync error".into(),
-            });
+            }),
+            None => {
+                disk.sync_dir(&norm, done);
+                disk.collect_garbage();
+                Ok(())
+            }
         }
-        let d = disk.dirs.get_mut(&norm).expect("checked above");
-        d.durable = d.live.clone();
-        disk.collect_garbage();
-        Ok(())
     }
 
     fn rename(&self, from: &Path, to: &Path) -> VfsResult<()> {
         let mut disk = self.lock();
         disk.count("rename", from)?;
+        disk.timed(IoKind::Metadata);
         let ino = disk.lookup(from)?;
         let (from_dir, from_name) = split(from)?;
         let (to_dir, to_name) = split(to)?;
@@ -384,16 +455,18 @@ impl Vfs for SimVfs {
         if !disk.dirs.contains_key(&to_dir) {
             return Err(not_found(to));
         }
-        disk.dirs
-            .get_mut(&from_dir)
-            .expect("looked up")
-            .live
-            .remove(&from_name);
-        disk.dirs
-            .get_mut(&to_dir)
-            .expect("checked above")
-            .live
-            .insert(to_name, ino);
+        let file = Some(Node::File(ino));
+        if from_dir == to_dir {
+            let d = disk.dirs.get_mut(&from_dir).expect("looked up");
+            d.change(vec![(from_name, None), (to_name, file)], None);
+        } else {
+            let pair = disk.next_pair;
+            disk.next_pair += 1;
+            let d = disk.dirs.get_mut(&from_dir).expect("looked up");
+            d.change(vec![(from_name, None)], Some(pair));
+            let d = disk.dirs.get_mut(&to_dir).expect("checked above");
+            d.change(vec![(to_name, file)], Some(pair));
+        }
         disk.collect_garbage();
         Ok(())
     }
@@ -401,13 +474,11 @@ impl Vfs for SimVfs {
     fn remove(&self, path: &Path) -> VfsResult<()> {
         let mut disk = self.lock();
         disk.count("remove", path)?;
+        disk.timed(IoKind::Metadata);
         disk.lookup(path)?;
         let (dir, name) = split(path)?;
-        disk.dirs
-            .get_mut(&dir)
-            .expect("looked up")
-            .live
-            .remove(&name);
+        let d = disk.dirs.get_mut(&dir).expect("looked up");
+        d.change(vec![(name, None)], None);
         disk.collect_garbage();
         Ok(())
     }
@@ -417,14 +488,11 @@ impl Vfs for SimVfs {
         disk.count("list", dir)?;
         let norm = normalise(dir)?;
         let d = disk.dirs.get(&norm).ok_or_else(|| not_found(dir))?;
-        let mut names: BTreeSet<String> = d.live.keys().cloned().collect();
-        for sub in disk.dirs.keys() {
-            if sub.parent() == Some(norm.as_path())
-                && let Some(n) = sub.file_name().and_then(|n| n.to_str())
-            {
-                names.insert(n.to_owned());
-            }
-        }
-        Ok(names.into_iter().collect())
+        // Files and subdirectories alike; a BTreeMap's keys are already sorted bytewise.
+        Ok(d.live.keys().cloned().collect())
+    }
+
+    fn busy_for(&self) -> Duration {
+        self.lock().device.busy_for()
     }
 }
