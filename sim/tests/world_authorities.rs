@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::Duration;
 
-use faultline_engine::vfs::{SimVfs, Vfs};
+use faultline_engine::vfs::{CrashModel, SimVfs, Vfs};
 use faultline_sim::world::node_slot::{LocalFuture, NodeProgram, NodeSlot, Status, server_addr};
 use faultline_sim::world::{
     Event, Host, Network, RunSpec, Trace, TraceHash, WorldError, run_seed, seeds_from_env,
@@ -103,7 +103,10 @@ async fn boot(n: u64) -> Fixture {
     let net = Network::new(trace.clone());
     let mut slots = Vec::new();
     for id in 1..=n {
-        let slot = NodeSlot::boot(id, SimVfs::new(id), Echo { id }, trace.clone());
+        // The gentle model loses every unsynced byte, which the lifecycle assertions name.
+        let disk = SimVfs::new(id);
+        disk.set_crash_model(CrashModel::Gentle);
+        let slot = NodeSlot::boot(id, disk, Echo { id }, trace.clone());
         net.register(Host::Node(id), slot.sim_id());
         slots.push(slot);
     }
