@@ -114,7 +114,7 @@ impl Node {
             log.cap_purges_at(f.durable_point());
         }
         let log_probe = log.probe();
-        let sm = StateMachineStore::open(engine, snapshot_file)?.with_reporter(reporter);
+        let sm = StateMachineStore::open(engine, snapshot_file)?.with_reporter(reporter.clone());
         let state = sm.state();
         let raft_config = Arc::new(
             raft.validate()
@@ -137,7 +137,7 @@ impl Node {
         let raft = Raft::new(
             id,
             raft_config,
-            NetworkFactory::new(id, rpc_timeout),
+            NetworkFactory::new(id, rpc_timeout, reporter.clone()),
             log,
             sm,
         )
@@ -145,7 +145,7 @@ impl Node {
         .map_err(|e| NodeError::Raft(e.to_string()))?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let service = Arc::new(Service::new(id, raft.clone(), state.clone()));
+        let service = Arc::new(Service::new(id, raft.clone(), state.clone(), reporter));
         tokio::spawn(serve(listener, service, shutdown_rx));
 
         Ok(Node {

@@ -192,6 +192,10 @@ impl Observation {
 /// implementation must be cheap (an append to a log) and must not block.
 pub trait Observer: Send + Sync + fmt::Debug + 'static {
     fn observe(&self, event: Observation);
+
+    /// A frame the node wrote to the network (its FNV-1a digest): folded into the run's
+    /// fingerprint, so two runs that send different bytes differ.
+    fn wire(&self, _frame_digest: u64) {}
 }
 
 /// A node's observer handle: `None` reports nothing (the production default).
@@ -212,6 +216,13 @@ impl Reporter {
     pub fn report(&self, make: impl FnOnce() -> Observation) {
         if let Some(o) = &self.0 {
             o.observe(make());
+        }
+    }
+
+    /// Reports a frame written to the network.
+    pub fn wire(&self, frame_digest: u64) {
+        if let Some(o) = &self.0 {
+            o.wire(frame_digest);
         }
     }
 }

@@ -27,3 +27,22 @@ pub async fn ack_on_propose(
     drop(outcome);
     Ok(ClientReply::Written(WriteResponse { log_index, applied }))
 }
+
+/// `wire-lossy-vector`: the entries as a lossy wire encoding would deliver them, every upsert's
+/// vector rounded to three decimals.
+pub fn lossy_vectors(
+    mut rpc: openraft::raft::AppendEntriesRequest<crate::type_config::TypeConfig>,
+) -> openraft::raft::AppendEntriesRequest<crate::type_config::TypeConfig> {
+    for e in &mut rpc.entries {
+        if let openraft::EntryPayload::Normal(Command {
+            op: WalOp::Upsert { vector, .. },
+            ..
+        }) = &mut e.payload
+            && let Ok(v) = faultline_engine::vector_from_bytes(vector)
+        {
+            let rounded: Vec<f32> = v.iter().map(|x| (x * 1000.0).round() / 1000.0).collect();
+            *vector = faultline_engine::vector_to_bytes(&rounded);
+        }
+    }
+    rpc
+}

@@ -62,6 +62,7 @@ async fn serve_connection(mut stream: TcpStream, service: &Service) -> Result<()
             Err(e) => return Err(e),
         };
         let body = service.handle(req.body).await;
-        write_frame(&mut stream, &Envelope { id: req.id, body }).await?;
+        let sent = write_frame(&mut stream, &Envelope { id: req.id, body }).await?;
+        service.reporter().wire(sent);
     }
 }

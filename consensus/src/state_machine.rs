@@ -276,12 +276,21 @@ impl StateMachineStore {
 
     /// Build a snapshot of the current state and make it the current snapshot.
     pub fn build(&self) -> Result<StoredSnapshot, StateMachineError> {
+        // Planted `snapshot-stale-membership`: the membership of the previous snapshot.
+        let stale_membership = faultline_engine::planted!(SnapshotStaleMembership)
+            .then(|| {
+                lock_slot(&self.slot)
+                    .current
+                    .as_ref()
+                    .map(|c| c.meta.last_membership.clone())
+            })
+            .flatten();
         let payload = {
             let s = lock_state(&self.state);
             SnapshotPayload {
                 version: SNAPSHOT_FORMAT_VERSION,
                 last_applied: s.last_applied,
-                membership: s.membership.clone(),
+                membership: stale_membership.unwrap_or_else(|| s.membership.clone()),
                 max_collection_id: s.max_collection_id,
                 // Planted: the snapshot records where it stands but not what the engine holds.
                 ops: if faultline_engine::planted!(SnapshotWithoutEngine) {
@@ -343,8 +352,23 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I::IntoIter: OptionalSend,
     {
         let mut s = lock_state(&self.state);
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let batch = entries.len();
         let mut out = Vec::new();
-        for e in entries {
+        for (i, e) in entries.into_iter().enumerate() {
+            // Planted `apply-skips-last`: the last entry of a larger batch never reaches the
+            // engine, yet gets an answer.
+            if faultline_engine::planted!(ApplySkipsLast)
+                && batch >= 3
+                && i + 1 == batch
+                && let EntryPayload::Normal(cmd) = &e.payload
+            {
+                out.push(ApplyResponse {
+                    log_index: e.log_id.index,
+                    applied: s.observe(&cmd.op),
+                });
+                continue;
+            }
             let observed = self.reporter.active().then(|| entry_ref(&e));
             // The first engine failure stops the batch: later entries must not be applied on top
             // of a state that no longer matches the log.
@@ -352,6 +376,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             if let Some(entry) = observed {
                 self.reporter.report(|| Observation::Applied { entry });
             }
+        }
+        // Planted `apply-reply-missing`: one answer too few for a larger batch.
+        if faultline_engine::planted!(ApplyReplyMissing) && batch >= 3 {
+            out.pop();
         }
         Ok(out)
     }

@@ -37,6 +37,18 @@ impl Fnv1a {
     }
 }
 
+/// A `std::hash::Hasher`, so any `Hash` value can be fingerprinted without serialising it. The
+/// result is stable for one build (derived `Hash` of an enum includes its discriminant).
+impl std::hash::Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        Fnv1a::write(self, bytes);
+    }
+}
+
 /// The FNV-1a hash of `bytes`.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h = Fnv1a::new();

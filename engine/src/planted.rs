@@ -51,11 +51,32 @@ pub enum Bug {
     CreateIdRace,
     /// WAL recovery accepts a record whose checksum does not match.
     WalAcceptsTornTail,
+    /// The RPC client keeps a connection after a call timed out and takes the next reply on it
+    /// for its own, whatever request it answers: a late success of an earlier append is counted
+    /// for a later one.
+    StaleReply,
+    /// The network client of the peer with the highest id connects to the address of the peer
+    /// before it (a connection table off by one): that peer's answers count twice.
+    PeerAddrMixup,
+    /// Entries sent to followers carry their vectors rounded to three decimals (a lossy wire
+    /// encoding), so a follower's entry differs from the leader's under the same log id.
+    WireLossyVector,
+    /// Applying a batch of three or more entries leaves the last one out of the engine (a group
+    /// commit off by one), while still answering for it.
+    ApplySkipsLast,
+    /// Applying a batch of three or more entries returns one answer too few.
+    ApplyReplyMissing,
+    /// A built snapshot records the membership of the previous snapshot, not the current one.
+    SnapshotStaleMembership,
+    /// Searches are answered from the local engine on any node, without confirming leadership.
+    SearchLocalState,
+    /// The log store reports its log durable one index further than it wrote.
+    FlushReportedPastEnd,
 }
 
 impl Bug {
     /// Every bug, in registry order.
-    pub const ALL: [Bug; 12] = [
+    pub const ALL: [Bug; 20] = [
         Bug::AckBeforeCommit,
         Bug::VoteNotDurable,
         Bug::LogAppendNotDurable,
@@ -68,6 +89,14 @@ impl Bug {
         Bug::ApplyErrorSwallowed,
         Bug::CreateIdRace,
         Bug::WalAcceptsTornTail,
+        Bug::StaleReply,
+        Bug::PeerAddrMixup,
+        Bug::WireLossyVector,
+        Bug::ApplySkipsLast,
+        Bug::ApplyReplyMissing,
+        Bug::SnapshotStaleMembership,
+        Bug::SearchLocalState,
+        Bug::FlushReportedPastEnd,
     ];
 
     /// The kebab-case name (what plans, the CLI and reports use).
@@ -85,6 +114,14 @@ impl Bug {
             Bug::ApplyErrorSwallowed => "apply-error-swallowed",
             Bug::CreateIdRace => "create-id-race",
             Bug::WalAcceptsTornTail => "wal-accepts-torn-tail",
+            Bug::StaleReply => "stale-reply",
+            Bug::PeerAddrMixup => "peer-addr-mixup",
+            Bug::WireLossyVector => "wire-lossy-vector",
+            Bug::ApplySkipsLast => "apply-skips-last",
+            Bug::ApplyReplyMissing => "apply-reply-missing",
+            Bug::SnapshotStaleMembership => "snapshot-stale-membership",
+            Bug::SearchLocalState => "search-local-state",
+            Bug::FlushReportedPastEnd => "flush-reported-past-end",
         }
     }
 }

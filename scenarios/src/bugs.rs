@@ -12,16 +12,25 @@
 //! will do); an in-process failure that does not is recorded as unconfirmed and the hunt goes
 //! on.
 //!
+//! Each bug declares the properties that count as catching it ([`catching`]): the ones its
+//! mistake violates. A seed that fails only by other properties (a hang, a panic of the
+//! harness, a check that happens to trip over the damage) is not a detection; it is listed as
+//! such and the hunt goes on. The matrix names the declared property that caught each cell.
+//!
 //! Seeds are run in chunks of `jobs` at a time, and a chunk's lowest failing seed is the
 //! detection, so the matrix is the same whatever `jobs` is. Healthy verdicts are cached per
 //! (scenario, seed): every bug's check against the healthy build reuses them.
+//!
+//! With the power probes switched off (`without_probes`), the matrix shows what the end-to-end
+//! checks (linearizability, durability, convergence, the Raft invariants …) catch on their own.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use faultline_engine::planted::Bug;
-use faultline_sim::plan::Plan;
+use faultline_sim::check::violation::Property;
+use faultline_sim::plan::{Plan, Switches};
 use faultline_sim::run::{Verdict, run_plan};
 use serde::Serialize;
 
@@ -30,15 +39,72 @@ use crate::fresh::replay_fresh;
 use crate::outcome::reason;
 use crate::runner::plan_of;
 
-/// `faultline repro --scenario S --seed N --bug B`.
-pub fn repro_line(scenario: &str, seed: u64, bug: Bug) -> String {
-    format!("faultline repro --scenario {scenario} --seed {seed} --bug {bug}")
+/// The properties whose violation counts as catching `bug`: what its mistake breaks, first the
+/// property closest to the mistake.
+pub fn catching(bug: Bug) -> &'static [Property] {
+    use Property::*;
+    match bug {
+        Bug::AckBeforeCommit => &[Linearizability, Durability],
+        Bug::VoteNotDurable => &[LogDurability, MonotonicVote, MonotonicTerm, ElectionSafety],
+        Bug::LogAppendNotDurable => &[
+            LogDurability,
+            LeaderCompleteness,
+            StateMachineSafety,
+            Durability,
+            Linearizability,
+        ],
+        Bug::TruncateNotDurable => &[LogDurability, LogMatching, StateMachineSafety, Durability],
+        Bug::EngineAckWithoutSync => &[EngineDurability],
+        Bug::StaleLocalRead => &[Linearizability, Search],
+        Bug::FollowerRead => &[Linearizability],
+        Bug::SnapshotMerges => &[Convergence, Durability, Linearizability, Search],
+        Bug::SnapshotWithoutEngine => &[Convergence, Durability, Linearizability, Search],
+        Bug::ApplyErrorSwallowed => &[Convergence, Durability, Linearizability, Search],
+        Bug::CreateIdRace => &[Catalog],
+        Bug::WalAcceptsTornTail => &[EngineDurability, NodeRecovery],
+        Bug::StaleReply => &[
+            CommitSafety,
+            Linearizability,
+            Durability,
+            LeaderCompleteness,
+        ],
+        Bug::PeerAddrMixup => &[ElectionSafety, CommitSafety, Linearizability, Durability],
+        Bug::WireLossyVector => &[
+            LogMatching,
+            Convergence,
+            Durability,
+            Linearizability,
+            Search,
+        ],
+        Bug::ApplySkipsLast => &[StateMachineSafety, Durability, Linearizability, Convergence],
+        // openraft's own assertion that every applied entry gets an answer.
+        Bug::ApplyReplyMissing => &[Panic],
+        Bug::SnapshotStaleMembership => &[Membership],
+        Bug::SearchLocalState => &[Search],
+        Bug::FlushReportedPastEnd => &[Observation],
+    }
 }
 
-/// The plan of `seed` of `scenario`, with `bug` switched on (or none).
-pub fn plan_with_bug(scenario: &dyn Scenario, seed: u64, bug: Option<Bug>) -> Result<Plan, String> {
+/// `faultline repro --scenario S --seed N --bug B` (and the switches the plan turned off).
+pub fn repro_line(scenario: &str, seed: u64, bug: Bug, switches: &Switches) -> String {
+    let mut line = format!("faultline repro --scenario {scenario} --seed {seed} --bug {bug}");
+    for flag in switches.flags() {
+        line.push(' ');
+        line.push_str(flag);
+    }
+    line
+}
+
+/// The plan of `seed` of `scenario`, with `bug` switched on (or none) and `switches` set.
+pub fn plan_with_bug(
+    scenario: &dyn Scenario,
+    seed: u64,
+    bug: Option<Bug>,
+    switches: Switches,
+) -> Result<Plan, String> {
     let mut plan = plan_of(scenario, seed)?;
     plan.bug = bug.map(|b| b.name().to_string());
+    plan.switches = switches;
     Ok(plan)
 }
 
@@ -50,6 +116,8 @@ pub struct Detection {
     pub seeds_to_detection: u64,
     /// The violated properties.
     pub properties: Vec<String>,
+    /// The violated properties the bug declares as catching it (never empty).
+    pub caught_by: Vec<String>,
     /// One line: properties and the first violation's message.
     pub reason: String,
     pub trace_hash: String,
@@ -78,6 +146,8 @@ pub struct Cell {
     pub healthy_failures: Vec<HealthyFailure>,
     /// Seeds that failed with the bug in this process but not the same way in a fresh one.
     pub unconfirmed: Vec<u64>,
+    /// Seeds that failed with the bug, but only by properties it does not declare (with them).
+    pub undeclared: Vec<(u64, Vec<String>)>,
 }
 
 impl Cell {
@@ -95,6 +165,7 @@ type SeedFailure = Option<(Vec<String>, String, String)>;
 pub struct Hunter {
     jobs: usize,
     fresh: Option<PathBuf>,
+    switches: Switches,
     healthy: Mutex<BTreeMap<(&'static str, u64), Option<String>>>,
 }
 
@@ -104,8 +175,15 @@ impl Hunter {
         Hunter {
             jobs: jobs.max(1),
             fresh: None,
+            switches: Switches::default(),
             healthy: Mutex::default(),
         }
+    }
+
+    /// Runs every seed with these harness switches (e.g. the power probes off).
+    pub fn with_switches(mut self, switches: Switches) -> Hunter {
+        self.switches = switches;
+        self
     }
 
     /// Confirm every detection by replaying it in a fresh process of `exe` (a `faultline`).
@@ -120,7 +198,7 @@ impl Hunter {
         let Some(exe) = &self.fresh else {
             return true;
         };
-        let Ok(plan) = plan_with_bug(scenario, seed, Some(bug)) else {
+        let Ok(plan) = plan_with_bug(scenario, seed, Some(bug), self.switches) else {
             return false;
         };
         replay_fresh(exe, &plan).is_ok_and(|r| !r.ok && r.trace_hash == hash)
@@ -137,9 +215,13 @@ impl Hunter {
             detection: None,
             healthy_failures: Vec::new(),
             unconfirmed: Vec::new(),
+            undeclared: Vec::new(),
         };
+        let declared: Vec<String> = catching(bug).iter().map(|p| p.name().to_string()).collect();
         'hunt: for chunk in seeds.chunks(self.jobs) {
-            let results = in_parallel(chunk, |seed| failure_of(scenario, seed, Some(bug)));
+            let results = in_parallel(chunk, |seed| {
+                failure_of(scenario, seed, Some(bug), self.switches)
+            });
             let failing: Vec<u64> = chunk
                 .iter()
                 .zip(&results)
@@ -154,6 +236,15 @@ impl Hunter {
                 if dirty.iter().any(|h| h.seed == seed) {
                     continue;
                 }
+                let caught_by: Vec<String> = declared
+                    .iter()
+                    .filter(|p| properties.contains(p))
+                    .cloned()
+                    .collect();
+                if caught_by.is_empty() {
+                    cell.undeclared.push((seed, properties));
+                    continue;
+                }
                 if !self.replays_fresh(scenario, seed, bug, &trace_hash) {
                     cell.unconfirmed.push(seed);
                     continue;
@@ -163,9 +254,10 @@ impl Hunter {
                     seed,
                     seeds_to_detection: cell.seeds_run,
                     properties,
+                    caught_by,
                     reason: why,
                     trace_hash,
-                    repro: repro_line(scenario.name(), seed, bug),
+                    repro: repro_line(scenario.name(), seed, bug, &self.switches),
                 });
                 break 'hunt;
             }
@@ -213,7 +305,9 @@ impl Hunter {
             .filter(|s| known(*s).is_none())
             .collect();
         for chunk in missing.chunks(self.jobs) {
-            let results = in_parallel(chunk, |seed| failure_of(scenario, seed, None));
+            let results = in_parallel(chunk, |seed| {
+                failure_of(scenario, seed, None, self.switches)
+            });
             let mut cache = self.healthy.lock().unwrap_or_else(|e| e.into_inner());
             for (seed, r) in chunk.iter().zip(results) {
                 cache.insert((scenario.name(), *seed), r.map(|(_, why, _)| why));
@@ -231,8 +325,13 @@ impl Hunter {
 }
 
 /// Runs one seed; a plan that cannot be built counts as a failure.
-fn failure_of(scenario: &dyn Scenario, seed: u64, bug: Option<Bug>) -> SeedFailure {
-    let plan = match plan_with_bug(scenario, seed, bug) {
+fn failure_of(
+    scenario: &dyn Scenario,
+    seed: u64,
+    bug: Option<Bug>,
+    switches: Switches,
+) -> SeedFailure {
+    let plan = match plan_with_bug(scenario, seed, bug, switches) {
         Ok(plan) => plan,
         Err(e) => return Some((vec!["plan".to_string()], e, String::new())),
     };

@@ -18,7 +18,9 @@ use thiserror::Error;
 /// The hidden subcommand a fresh process is started with.
 pub const SUBCOMMAND: &str = "replay-trace";
 
-/// What a replay reports back.
+/// What a replay reports back: the fingerprint (which covers the verdict), whether it passed,
+/// and the run's transcript (trace, reports, samples, probes, digests, verdict), so a mismatch
+/// can name the first line at which the runs parted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replay {
     pub trace_hash: String,
@@ -31,7 +33,7 @@ impl From<&RunResult> for Replay {
         Replay {
             trace_hash: r.verdict.trace_hash.clone(),
             ok: r.verdict.passed(),
-            trace: r.trace.clone(),
+            trace: r.transcript(),
         }
     }
 }

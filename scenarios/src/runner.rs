@@ -121,17 +121,22 @@ fn check_replays(
     config: &RunnerConfig,
     sample_fresh: bool,
 ) -> Option<crate::determinism::Mismatch> {
-    let ours = (first.verdict.trace_hash.as_str(), first.trace.as_slice());
+    let hash = first.verdict.trace_hash.as_str();
+    // Transcripts are rendered only to locate a mismatch.
     let again = run_plan(plan);
-    let second = (again.verdict.trace_hash.as_str(), again.trace.as_slice());
-    if let Some(m) = compare(ReplayKind::InProcess, ours, second) {
-        return Some(m);
+    if again.verdict.trace_hash != hash {
+        return compare(
+            ReplayKind::InProcess,
+            (hash, &first.transcript()),
+            (again.verdict.trace_hash.as_str(), &again.transcript()),
+        );
     }
     let fresh = config.fresh.as_ref().filter(|_| sample_fresh)?;
     match replay_fresh(&fresh.exe, plan) {
+        Ok(r) if r.trace_hash == hash => None,
         Ok(r) => compare(
             ReplayKind::FreshProcess,
-            ours,
+            (hash, &first.transcript()),
             (r.trace_hash.as_str(), r.trace.as_slice()),
         ),
         Err(e) => Some(crate::determinism::Mismatch {

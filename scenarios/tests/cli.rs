@@ -109,7 +109,7 @@ fn fresh_process_replay_matches_this_process() {
     let here = run_plan(&plan);
     let there = replay_fresh(EXE.as_ref(), &plan).unwrap();
     assert_eq!(there.trace_hash, here.verdict.trace_hash);
-    assert_eq!(there.trace, here.trace);
+    assert_eq!(there.trace, here.transcript());
     assert_eq!(there.ok, here.verdict.passed());
 }
 

@@ -59,7 +59,13 @@ fn the_ack_before_commit_repro_line_replays_to_the_same_trace_hash() {
     let caught = cell.detection.expect("ack-before-commit is caught");
 
     // In this process, from the plan the repro line names.
-    let plan = plan_with_bug(scenario, caught.seed, Some(Bug::AckBeforeCommit)).unwrap();
+    let plan = plan_with_bug(
+        scenario,
+        caught.seed,
+        Some(Bug::AckBeforeCommit),
+        Default::default(),
+    )
+    .unwrap();
     let again = run_plan(&plan).verdict;
     assert!(again.failed());
     assert_eq!(again.trace_hash, caught.trace_hash);

@@ -314,8 +314,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
         }
         if let Some(last) = last {
-            self.reporter.report(|| Observation::Flushed {
-                upto: log_ref(&last),
+            self.reporter.report(|| {
+                let mut upto = log_ref(&last);
+                // Planted `flush-reported-past-end`: one index too far.
+                if faultline_engine::planted!(FlushReportedPastEnd) {
+                    upto.index += 1;
+                }
+                Observation::Flushed { upto }
             });
         }
         // Only now, with the entries synced, may openraft count them as persisted.

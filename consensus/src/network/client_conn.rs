@@ -56,6 +56,8 @@ pub struct Connection {
     /// and madsim's stream is not); access is always through `&mut self`, so it never blocks.
     stream: Mutex<Option<TcpStream>>,
     next_id: u64,
+    /// The digest of the last frame sent (for observers).
+    last_sent: u64,
 }
 
 impl Connection {
@@ -64,11 +66,17 @@ impl Connection {
             addr,
             stream: Mutex::new(None),
             next_id: 1,
+            last_sent: 0,
         }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The FNV-1a digest of the last request frame this connection sent.
+    pub fn last_sent(&self) -> u64 {
+        self.last_sent
     }
 
     /// Send `req` and wait for its reply, all within `limit`. Any failure drops the connection.
@@ -111,11 +119,13 @@ impl Connection {
         };
 
         let remaining = deadline.saturating_duration_since(runtime::now());
+        let last_sent = &mut self.last_sent;
         let exchange = async {
-            write_frame(stream, &Envelope { id, body: req }).await?;
+            *last_sent = write_frame(stream, &Envelope { id, body: req }).await?;
             loop {
                 let reply: Envelope<Resp> = read_frame(stream).await?;
-                if reply.id == id {
+                // Planted `stale-reply`: whatever comes next on the stream is our answer.
+                if reply.id == id || faultline_engine::planted!(StaleReply) {
                     return Ok::<Resp, FrameError>(reply.body);
                 }
                 // A reply to an earlier call on this stream: not ours, skip it.
@@ -130,7 +140,10 @@ impl Connection {
                 Err(CallError::Broken { addr, source })
             }
             Err(_) => {
-                *slot = None;
+                // Planted `stale-reply`: keep the connection, late reply and all.
+                if !faultline_engine::planted!(StaleReply) {
+                    *slot = None;
+                }
                 Err(CallError::Timeout {
                     addr,
                     timeout: limit,

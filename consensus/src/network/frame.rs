@@ -50,8 +50,8 @@ pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
     postcard::from_bytes(body).map_err(FrameError::Decode)
 }
 
-/// Write one frame and flush it.
-pub async fn write_frame<W, T>(w: &mut W, msg: &T) -> Result<(), FrameError>
+/// Write one frame and flush it; returns the frame's FNV-1a digest (for observers).
+pub async fn write_frame<W, T>(w: &mut W, msg: &T) -> Result<u64, FrameError>
 where
     W: AsyncWrite + Unpin,
     T: Serialize,
@@ -59,7 +59,7 @@ where
     let buf = encode_frame(msg)?;
     w.write_all(&buf).await?;
     w.flush().await?;
-    Ok(())
+    Ok(faultline_engine::fnv::fnv1a(&buf))
 }
 
 /// Read one frame. A clean end of stream before the first prefix byte is `Closed`.

@@ -25,6 +25,7 @@ use openraft::{
 
 use super::client_conn::{CallError, Connection};
 use super::message::{Request, Response};
+use crate::observe::Reporter;
 use crate::type_config::{NodeId, TypeConfig};
 
 /// Builds a [`PeerClient`] for each target openraft talks to.
@@ -32,11 +33,38 @@ use crate::type_config::{NodeId, TypeConfig};
 pub struct NetworkFactory {
     id: NodeId,
     rpc_timeout: Duration,
+    reporter: Reporter,
+    /// Every peer's address as openraft last named it (planted `peer-addr-mixup` misuses it).
+    #[cfg_attr(not(feature = "planted-bugs"), allow(dead_code))]
+    peers: std::collections::BTreeMap<NodeId, String>,
 }
 
 impl NetworkFactory {
-    pub fn new(id: NodeId, rpc_timeout: Duration) -> NetworkFactory {
-        NetworkFactory { id, rpc_timeout }
+    pub fn new(id: NodeId, rpc_timeout: Duration, reporter: Reporter) -> NetworkFactory {
+        NetworkFactory {
+            id,
+            rpc_timeout,
+            reporter,
+            peers: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// The address to dial for `target`: the one openraft gave, except under the planted
+    /// `peer-addr-mixup`, where the highest peer gets the address of the peer below it.
+    fn address(&mut self, target: NodeId, node: &BasicNode) -> String {
+        self.peers.insert(target, node.addr.clone());
+        #[cfg(feature = "planted-bugs")]
+        if faultline_engine::planted!(PeerAddrMixup)
+            && self.peers.keys().next_back() == Some(&target)
+            && let Some((_, addr)) = self
+                .peers
+                .range(..target)
+                .rev()
+                .find(|(id, _)| **id != self.id)
+        {
+            return addr.clone();
+        }
+        node.addr.clone()
     }
 }
 
@@ -44,14 +72,16 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     type Network = PeerClient;
 
     async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> PeerClient {
+        let addr = self.address(target, node);
         PeerClient {
             id: self.id,
             target,
-            addr: node.addr.parse().map_err(|e: std::net::AddrParseError| {
-                format!("node {target} has an unusable address {:?}: {e}", node.addr)
+            addr: addr.parse().map_err(|e: std::net::AddrParseError| {
+                format!("node {target} has an unusable address {addr:?}: {e}")
             }),
             conn: None,
             rpc_timeout: self.rpc_timeout,
+            reporter: self.reporter.clone(),
         }
     }
 }
@@ -64,6 +94,7 @@ pub struct PeerClient {
     addr: Result<SocketAddr, String>,
     conn: Option<Connection>,
     rpc_timeout: Duration,
+    reporter: Reporter,
 }
 
 /// A transport failure, before it is shaped into the error type of the openraft call.
@@ -81,7 +112,9 @@ impl PeerClient {
     async fn call(&mut self, req: Request, limit: Duration) -> Result<Response, Failure> {
         let addr = self.addr.clone().map_err(Failure::BadAddress)?;
         let conn = self.conn.get_or_insert_with(|| Connection::new(addr));
-        Ok(conn.call(&req, limit).await?)
+        let reply = conn.call(&req, limit).await;
+        self.reporter.wire(conn.last_sent());
+        Ok(reply?)
     }
 
     fn rpc_error<E: std::error::Error>(
@@ -121,6 +154,12 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
         let limit = self.bounded(&option);
+        #[cfg(feature = "planted-bugs")]
+        let rpc = if faultline_engine::planted!(WireLossyVector) {
+            crate::planted::lossy_vectors(rpc)
+        } else {
+            rpc
+        };
         match self.call(Request::AppendEntries(rpc), limit).await {
             Ok(Response::AppendEntries(r)) => {
                 r.map_err(|e| RemoteError::new(self.target, e).into())

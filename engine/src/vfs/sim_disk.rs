@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::fnv::Fnv1a;
+
 use super::crash::CrashModel;
 use super::device::Device;
 use super::faults::{FaultKind, FaultPlan, OpClass, VfsCounters};
@@ -36,6 +38,9 @@ pub(super) struct Disk {
     pub(super) model: CrashModel,
     pub(super) faults: FaultPlan,
     pub(super) counters: VfsCounters,
+    /// A fingerprint of every operation asked of the disk, in order (kind and path), so two
+    /// runs that issue different disk operations differ even where the data agrees.
+    pub(super) op_digest: Fnv1a,
     /// Every directory that exists now, by normalised path. The roots `/` and `` (relative
     /// paths) always exist; any other directory is an entry of its parent.
     pub(super) dirs: BTreeMap<PathBuf, Dir>,
@@ -113,6 +118,7 @@ impl Disk {
             model: CrashModel::default(),
             faults,
             counters: VfsCounters::default(),
+            op_digest: Fnv1a::new(),
             dirs,
             inodes: BTreeMap::new(),
             next_inode: 1,
@@ -134,6 +140,8 @@ impl Disk {
     /// Applies every sync that completed by now first.
     pub(super) fn count(&mut self, op: &'static str, path: &Path) -> VfsResult<u64> {
         self.counters.ops += 1;
+        self.op_digest.write(op.as_bytes());
+        self.op_digest.write(path.as_os_str().as_encoded_bytes());
         if self.power_cut {
             return Err(VfsError::Io {
                 op,

@@ -119,6 +119,11 @@ impl SimVfs {
         self.lock().counters
     }
 
+    /// A fingerprint of every operation asked of this disk so far (kind and path, in order).
+    pub fn op_digest(&self) -> u64 {
+        self.lock().op_digest.finish()
+    }
+
     // ---- crash model ---------------------------------------------------------------------
 
     /// Sets what a crash may do to unsynced state ([`CrashModel::Harsh`] by default). Under

@@ -6,7 +6,7 @@
 //! shape is decided here, so all scenarios vary cluster size and timing the same way.
 
 use faultline_sim::plan::{
-    ClusterPlan, LivenessPlan, LogStoreKind, OpMix, Plan, RaftPlan, WorkloadPlan,
+    ClusterPlan, LivenessPlan, LogStoreKind, OpMix, Plan, RaftPlan, Switches, WorkloadPlan,
 };
 
 use crate::rng::SeedRng;
@@ -60,5 +60,6 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
             ..LivenessPlan::default()
         },
         bug: None,
+        switches: Switches::default(),
     }
 }

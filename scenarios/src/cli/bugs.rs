@@ -1,8 +1,10 @@
 //! `faultline bugs`: the planted-bug matrix. For each planted bug × scenario it runs up to
-//! `--seeds` seeds, stops at the first failure, and prints seeds to first detection, the
-//! violated properties and the repro line; a detection counts only if the same seeds pass
-//! with no bug and replays in a fresh process to the same trace hash. Exits 1 if any of the
-//! seeds it ran fails with no bug (the healthy build has a bug of its own). Needs a build with
+//! `--seeds` seeds, stops at the first failure by one of the properties the bug declares, and
+//! prints seeds to first detection, the property that caught it and the repro line; a
+//! detection counts only if the same seeds pass with no bug and it replays in a fresh process
+//! to the same trace hash. `--no-probes` runs everything with the power-failure probes off
+//! (what the end-to-end checks catch on their own). Exits 1 if any of the seeds it ran fails
+//! with no bug (the healthy build has a bug of its own). Needs a build with
 //! `--features planted-bugs`; a normal build says so.
 
 use anyhow::Result;
@@ -27,6 +29,9 @@ pub struct BugsArgs {
     /// Print the matrix as JSON.
     #[arg(long)]
     json: bool,
+    /// Switch the engine and Raft-log power-failure probes off.
+    #[arg(long)]
+    no_probes: bool,
 }
 
 #[cfg(not(feature = "planted-bugs"))]
@@ -53,7 +58,12 @@ pub fn run(args: &BugsArgs) -> Result<Outcome> {
     anyhow::ensure!(args.seeds > 0, "--seeds must be at least 1");
     let seeds: Vec<u64> = (1..=args.seeds).collect();
     let exe = std::env::current_exe().context("locating this executable for fresh replays")?;
-    let hunter = Hunter::new(args.jobs).confirm_with(exe);
+    let switches = faultline_sim::plan::Switches {
+        power_probes: !args.no_probes,
+    };
+    let hunter = Hunter::new(args.jobs)
+        .confirm_with(exe)
+        .with_switches(switches);
     let mut cells: Vec<Cell> = Vec::new();
     for &bug in &bugs {
         for &scenario in &scenarios {
@@ -78,12 +88,18 @@ pub fn run(args: &BugsArgs) -> Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!();
-        println!("{:<26} {:>8}  caught in", "bug", "median");
+        if args.no_probes {
+            println!("(power-failure probes off)");
+        }
+        println!("{:<26} {:>8}  caught in (by)", "bug", "median");
         for &bug in &bugs {
-            let caught: Vec<&str> = cells
+            let caught: Vec<String> = cells
                 .iter()
                 .filter(|c| c.bug == bug && c.caught())
-                .map(|c| c.scenario)
+                .filter_map(|c| {
+                    let d = c.detection.as_ref()?;
+                    Some(format!("{} ({})", c.scenario, d.caught_by.join(",")))
+                })
                 .collect();
             let median = median_seeds_to_detection(&cells, bug)
                 .map_or_else(|| "-".to_string(), |m| m.to_string());
@@ -109,11 +125,18 @@ fn print_cell(cell: &faultline_scenarios::bugs::Cell) {
     match &cell.detection {
         None => println!("{head} not caught in {}", cell.budget),
         Some(d) => println!(
-            "{head} caught after {:>4} seeds  {}  {}",
+            "{head} caught after {:>4} seeds  by {}  {}",
             d.seeds_to_detection,
-            d.properties.join(","),
+            d.caught_by.join(","),
             d.repro
         ),
+    }
+    for (seed, properties) in &cell.undeclared {
+        println!(
+            "{:49} (seed {seed} failed only by properties the bug does not declare: {})",
+            "",
+            properties.join(",")
+        );
     }
     if !cell.unconfirmed.is_empty() {
         println!(

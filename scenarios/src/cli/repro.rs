@@ -34,6 +34,9 @@ pub struct ReproArgs {
     /// Switch on this planted bug (needs a build with `--features planted-bugs`).
     #[arg(long)]
     bug: Option<String>,
+    /// Switch the engine and Raft-log power-failure probes off.
+    #[arg(long)]
+    no_probes: bool,
 }
 
 pub fn run(args: &ReproArgs) -> Result<Outcome> {
@@ -41,6 +44,9 @@ pub fn run(args: &ReproArgs) -> Result<Outcome> {
     if let Some(bug) = &args.bug {
         plan.bug = Some(bug.clone());
         plan.validate()?;
+    }
+    if args.no_probes {
+        plan.switches.power_probes = false;
     }
     let result = run_plan(&plan);
     let dir = write_report(&args.reports, &result)
@@ -51,11 +57,15 @@ pub fn run(args: &ReproArgs) -> Result<Outcome> {
         print_verdict(&result);
         println!("report: {}", dir.display());
         if !result.verdict.passed() && args.plan.is_none() {
-            let line = repro_line(&result.verdict.scenario, result.verdict.seed);
-            match &result.plan.bug {
-                Some(bug) => println!("{line} --bug {bug}"),
-                None => println!("{line}"),
+            let mut line = repro_line(&result.verdict.scenario, result.verdict.seed);
+            if let Some(bug) = &result.plan.bug {
+                line.push_str(&format!(" --bug {bug}"));
             }
+            for flag in result.plan.switches.flags() {
+                line.push(' ');
+                line.push_str(flag);
+            }
+            println!("{line}");
         }
     }
     Ok(if result.verdict.passed() {

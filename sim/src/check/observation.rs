@@ -25,7 +25,7 @@ pub type NodeId = u64;
 /// The final engine state of one replica, flattened to key → value. Writes carry unique values,
 /// so a value names the write that produced it (the workload's values name whole records:
 /// vector and payload).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct NodeObservation {
     pub node: NodeId,
     /// The log index of the last entry applied to the state machine (`None`: nothing applied).
@@ -38,7 +38,7 @@ pub struct NodeObservation {
 
 /// A node's engine as it stood when its node lost power, and as a recovery of the disk that
 /// power failure left behind found it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct EngineRecovery {
     pub node: NodeId,
     /// Simulated nanoseconds: when the power failed.
@@ -67,7 +67,7 @@ pub enum Role {
 
 /// One node's Raft metrics at one simulated instant. Samples say only what metrics alone can
 /// (roles, leaders, how far a node got); the Raft invariants are checked on [`RaftEvent`]s.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct MetricsSample {
     /// Simulated nanoseconds.
     pub at: Time,
@@ -84,7 +84,7 @@ pub struct MetricsSample {
 }
 
 /// A node's durable Raft log as a checker sees it: vote, purge point and entries, by full log id.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct LogShape {
     pub vote: Option<VoteRef>,
     /// The last purged entry.
@@ -95,7 +95,7 @@ pub struct LogShape {
 
 /// A node's durable Raft log as its store had acknowledged it when the power went, and as a
 /// recovery of the crashed disk found it (or why recovery failed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct LogRecovery {
     pub node: NodeId,
     /// Simulated nanoseconds: when the power failed.
@@ -111,7 +111,7 @@ pub struct LogRecovery {
 /// One observation a node reported, stamped by the harness: when, which node, and which
 /// incarnation of it (1 after boot, +1 per restart). Events are kept in the order they
 /// happened; equal times keep that order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct RaftEvent {
     /// Simulated nanoseconds.
     pub at: Time,

@@ -101,7 +101,7 @@ impl fmt::Display for Property {
 }
 
 /// One violated property, with its evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Violation {
     pub property: Property,
     /// What went wrong, in one or a few sentences naming the evidence.

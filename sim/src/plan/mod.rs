@@ -4,13 +4,15 @@
 //! which node `NodeRef::Random` names).
 //!
 //! Files: `cluster` (the simulated cluster), `workload` (the clients), `fault` (the fault
-//! vocabulary and schedule), `liveness` (the quiet phase at the end), `error` (typed errors).
+//! vocabulary and schedule), `liveness` (the quiet phase at the end), `switches` (harness
+//! mechanisms a comparison run turns off), `error` (typed errors).
 //! `Plan::from_json` + `Plan::validate` accept any text without panicking.
 
 mod cluster;
 mod error;
 mod fault;
 mod liveness;
+mod switches;
 mod workload;
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,7 @@ pub use cluster::{ClusterPlan, LogStoreKind, MAX_NODES, RaftPlan};
 pub use error::PlanError;
 pub use fault::{DiskFault, DiskFaultKind, Fault, NodeRef, ScheduledFault};
 pub use liveness::LivenessPlan;
+pub use switches::Switches;
 pub use workload::{MAX_CLIENTS, OpMix, WorkloadPlan};
 
 /// The most faults one plan may schedule.
@@ -41,6 +44,9 @@ pub struct Plan {
     /// the `planted-bugs` feature). Absent in every normal plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bug: Option<String>,
+    /// Harness mechanisms switched off for a comparison run (all on when absent).
+    #[serde(default, skip_serializing_if = "Switches::all_on")]
+    pub switches: Switches,
 }
 
 impl Plan {
@@ -54,6 +60,7 @@ impl Plan {
             faults: Vec::new(),
             liveness: LivenessPlan::default(),
             bug: None,
+            switches: Switches::default(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! (every checker), `report` (the report directory).
 
 pub mod checks;
+pub mod fingerprint;
 pub mod observe;
 pub mod report;
 pub mod simulate;
@@ -17,12 +18,12 @@ use serde::{Deserialize, Serialize};
 
 pub use report::write_report;
 
-use crate::check::observation::RaftEvent;
 use crate::check::violation::{Property, Violation};
 use crate::history::{History, Outcome};
 use crate::plan::Plan;
 use crate::workload::{CallCounts, HistoryEvent};
 use crate::world::{RunSpec, run_seed};
+use fingerprint::{RunRecord, fingerprint};
 use simulate::{Simulated, Sink, simulate, world_config};
 
 /// Everything one run produced.
@@ -34,12 +35,20 @@ pub struct RunResult {
     pub history: Vec<HistoryEvent>,
     /// `trace.log` lines: `<simulated ms> <event as JSON>`.
     pub trace: Vec<String>,
-    /// Every node's online reports, in the order they happened (`observations.jsonl`).
-    pub observations: Vec<RaftEvent>,
+    /// Everything else the fingerprint covers: every node's online reports
+    /// (`observations.jsonl`), samples, probes, disk and network digests.
+    pub record: RunRecord,
+}
+
+impl RunResult {
+    /// The run as lines, for finding where two runs of one plan parted (`fingerprint`).
+    pub fn transcript(&self) -> Vec<String> {
+        fingerprint::transcript(&self.trace, &self.record, &self.verdict)
+    }
 }
 
 /// An operation a violation names, as `verdict.json` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct InvolvedOp {
     pub index: usize,
     pub process: u64,
@@ -84,7 +93,7 @@ impl std::fmt::Display for Status {
 }
 
 /// The run's answer (`verdict.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Verdict {
     pub scenario: String,
     pub seed: u64,
@@ -93,7 +102,8 @@ pub struct Verdict {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
     pub violations: Vec<Violation>,
-    /// The trace's FNV-1a fingerprint, 16 hex digits.
+    /// The run's FNV-1a fingerprint, 16 hex digits: the trace, every node's reports, samples,
+    /// probes, disk and network digests and this verdict (see `fingerprint`).
     pub trace_hash: String,
     pub stats: RunStats,
     /// The operations the violations name, in index order.
@@ -122,7 +132,7 @@ impl Verdict {
 }
 
 /// What a run did. Only simulated quantities: the same seed gives the same stats.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct RunStats {
     /// Simulated ms at the end of the run (boot included).
     pub sim_ms: u64,
@@ -172,12 +182,12 @@ pub fn run_plan(plan: &Plan) -> RunResult {
     let trace = sink.trace.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let events = sink.recorder.events();
     let history = sink.recorder.history();
-    let observations = sink
+    let (observations, wire) = sink
         .observations
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .as_ref()
-        .map(|o| o.take())
+        .map(|o| (o.take(), o.wire_digests()))
         .unwrap_or_default();
     let (mut sim, panic) = match result {
         Ok(sim) => (sim, None),
@@ -211,25 +221,35 @@ pub fn run_plan(plan: &Plan) -> RunResult {
     fill_stats(&mut stats, &history, &sim);
     let (status, reasons) = status_of(plan, &violations, &stats, &history, &sim);
     let involved = involved(&history, &violations);
-    let (trace_hash, trace_lines) = match &trace {
-        Some(t) => (t.hash().to_string(), report::trace_lines(t)),
-        None => ("0000000000000000".to_string(), Vec::new()),
+    let (entries, trace_lines) = match &trace {
+        Some(t) => (t.entries(), report::trace_lines(t)),
+        None => (Vec::new(), Vec::new()),
     };
+    let record = RunRecord {
+        observations: std::mem::take(&mut sim.events),
+        samples: std::mem::take(&mut sim.samples),
+        engine_recoveries: std::mem::take(&mut sim.engine_recoveries),
+        log_recoveries: std::mem::take(&mut sim.log_recoveries),
+        disks: std::mem::take(&mut sim.disks),
+        wire,
+    };
+    let mut verdict = Verdict {
+        scenario: plan.scenario.clone(),
+        seed: plan.seed,
+        status,
+        reasons,
+        violations,
+        trace_hash: String::new(),
+        stats,
+        involved,
+    };
+    verdict.trace_hash = fingerprint(&entries, &record, &verdict).to_string();
     RunResult {
         plan: plan.clone(),
-        verdict: Verdict {
-            scenario: plan.scenario.clone(),
-            seed: plan.seed,
-            status,
-            reasons,
-            violations,
-            trace_hash,
-            stats,
-            involved,
-        },
+        verdict,
         history: events,
         trace: trace_lines,
-        observations: sim.events,
+        record,
     }
 }
 

@@ -58,7 +58,7 @@ pub fn write_report(root: &Path, result: &RunResult) -> std::io::Result<PathBuf>
     });
     write_atomically(&dir.join("history.jsonl"), &lines(history))?;
     write_atomically(&dir.join("trace.log"), &lines(result.trace.iter().cloned()))?;
-    let observations = result.observations.iter().map(|e| {
+    let observations = result.record.observations.iter().map(|e| {
         serde_json::to_string(e).unwrap_or_else(|err| format!("{{\"unserialisable\":\"{err}\"}}"))
     });
     write_atomically(&dir.join("observations.jsonl"), &lines(observations))?;

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::fingerprint::DiskDigest;
 use super::observe::{Samples, flatten, flatten_ops, log_shape};
 use crate::check::knn::{RecordData, SearchOp};
 use crate::check::observation::{
@@ -70,6 +71,8 @@ pub struct Simulated {
     pub log_recoveries: Vec<LogRecovery>,
     pub workload: WorkloadStats,
     pub nemesis: NemesisCounts,
+    /// Every node's disk: operations asked and their digest.
+    pub disks: Vec<DiskDigest>,
     /// Simulated time at the end of the run.
     pub finished_at: Time,
 }
@@ -98,6 +101,7 @@ pub fn world_config(plan: &Plan) -> WorldConfig {
         net: crate::nemesis::net_base(c),
         boot_timeout: Duration::from_secs(10),
         time_limit: Duration::from_millis(budget_ms),
+        power_probes: plan.switches.power_probes,
     }
 }
 
@@ -206,8 +210,10 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     // A last power failure of every running node, after everything else was observed: what its
     // engine and its log store acknowledged must come back from its disk even if the run never
     // crashed it (the power probes check it).
-    for node in world.live_nodes() {
-        let _ = world.kill(node);
+    if plan.switches.power_probes {
+        for node in world.live_nodes() {
+            let _ = world.kill(node);
+        }
     }
     let probes = world.power_failure_probes();
     out.log_recoveries = probes
@@ -239,6 +245,18 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
                 .unsettled
                 .as_ref()
                 .map(|ops| flatten_ops(f.node, ops)),
+        })
+        .collect();
+    out.disks = world
+        .nodes()
+        .into_iter()
+        .filter_map(|node| {
+            let disk = world.disk(node).ok()?;
+            Some(DiskDigest {
+                node,
+                ops: disk.counters().ops,
+                digest: disk.op_digest(),
+            })
         })
         .collect();
     out.finished_at = nanos(world.now());

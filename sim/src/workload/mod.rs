@@ -26,7 +26,7 @@ use crate::plan::WorkloadPlan;
 use crate::world::{World, WorldClient, WorldError};
 
 /// Outcomes of calls that are not register operations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct CallCounts {
     pub ok: u64,
     pub fail: u64,

@@ -109,6 +109,9 @@ pub struct WorldConfig {
     pub boot_timeout: Duration,
     /// A run that passes this much simulated time panics: a hung seed becomes a finding.
     pub time_limit: Duration,
+    /// Recover each crashed disk's engine and Raft log at every power failure (see
+    /// `power_probe`).
+    pub power_probes: bool,
 }
 
 impl Default for WorldConfig {
@@ -123,6 +126,7 @@ impl Default for WorldConfig {
             net: NetBase::default(),
             boot_timeout: Duration::from_secs(10),
             time_limit: Duration::from_secs(600),
+            power_probes: true,
         }
     }
 }

@@ -283,6 +283,9 @@ impl World {
             .ok()
             .map(|n| (n.engine_state(), n.log_state()));
         slot.kill()?;
+        if !self.config.power_probes {
+            return Ok(());
+        }
         if let Some((acknowledged, log)) = acknowledged {
             let failure = PowerFailureProbe {
                 node,

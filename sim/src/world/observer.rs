@@ -1,15 +1,18 @@
 //! The observation authority: every node's online reports (`faultline_consensus::observe`)
 //! collected into one log, in the order they happen, each stamped with the simulated time, the
-//! node and its incarnation. The Raft checks replay this log; its fingerprint is part of the
-//! seed's trace hash.
+//! node and its incarnation, and a running digest per node of every frame it wrote to the
+//! network. The Raft checks replay the log; both are part of the seed's trace hash.
 //!
 //! A report is an append under a lock madsim never contends (one thread runs every task), so
 //! the nodes pay almost nothing for being observed.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use faultline_consensus::observe::{Observation, Observer};
+use faultline_engine::fnv::Fnv1a;
+use serde::{Deserialize, Serialize};
 
 use super::NodeId;
 use crate::check::observation::RaftEvent;
@@ -19,6 +22,16 @@ use crate::history::nanos;
 #[derive(Debug, Clone, Default)]
 pub struct ObservationLog {
     events: Arc<Mutex<Vec<RaftEvent>>>,
+    /// Per node: frames written to the network and a running digest of them.
+    wire: Arc<Mutex<BTreeMap<NodeId, (u64, Fnv1a)>>>,
+}
+
+/// What one node wrote to the network: how many frames, and their running digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WireDigest {
+    pub node: NodeId,
+    pub frames: u64,
+    pub digest: u64,
 }
 
 impl ObservationLog {
@@ -53,6 +66,28 @@ impl ObservationLog {
         });
     }
 
+    /// Folds a frame `node` wrote into its running digest.
+    pub fn wire(&self, node: NodeId, frame_digest: u64) {
+        let mut wire = self.wire.lock().unwrap_or_else(|e| e.into_inner());
+        let (frames, digest) = wire.entry(node).or_default();
+        *frames += 1;
+        digest.write_u64(frame_digest);
+    }
+
+    /// Every node's network digest, in node order.
+    pub fn wire_digests(&self) -> Vec<WireDigest> {
+        self.wire
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(node, (frames, digest))| WireDigest {
+                node: *node,
+                frames: *frames,
+                digest: digest.finish(),
+            })
+            .collect()
+    }
+
     /// Every event so far, in the order they happened.
     pub fn events(&self) -> Vec<RaftEvent> {
         self.lock().clone()
@@ -83,5 +118,9 @@ struct NodeObserver {
 impl Observer for NodeObserver {
     fn observe(&self, event: Observation) {
         self.log.record(self.node, self.incarnation, event);
+    }
+
+    fn wire(&self, frame_digest: u64) {
+        self.log.wire(self.node, frame_digest);
     }
 }

@@ -1,7 +1,8 @@
 //! Where a seed panicked: a process-wide panic hook notes the location of every panic by the
 //! thread it happened on, so the seed runner can report a panic inside the system under test
-//! (openraft's own assertions included) with its file and line, not just its message. The
-//! default hook still runs after it.
+//! (openraft's own assertions included) with its file and line, not just its message. A panic
+//! on a seed's thread (named `seed-…`) is a finding the runner reports, so the default hook's
+//! message and backtrace are not printed for it; any other panic prints as usual.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, Once};
@@ -9,6 +10,9 @@ use std::thread::ThreadId;
 
 static SITES: Mutex<BTreeMap<ThreadIdKey, String>> = Mutex::new(BTreeMap::new());
 static INSTALL: Once = Once::new();
+
+/// The name every seed's thread starts with (see `runner`).
+pub const SEED_THREAD_PREFIX: &str = "seed-";
 
 /// `ThreadId` has no order; its debug text is unique per thread and ordered well enough.
 type ThreadIdKey = String;

@@ -16,7 +16,7 @@ use super::NodeId;
 use crate::history::nanos;
 
 /// What a client call ended with, in the history vocabulary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum Outcome {
     /// Definitely happened; the text is what the system answered.
     Ok(String),
@@ -27,7 +27,7 @@ pub enum Outcome {
 }
 
 /// One thing that happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum Event {
     Booted {
         nodes: usize,
@@ -101,7 +101,7 @@ pub enum Event {
 }
 
 /// An event and the simulated time it happened at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Entry {
     /// Simulated nanoseconds since the runtime started.
     pub at_ns: u64,

@@ -1,0 +1,37 @@
+//! `Switches`: which of the harness's own mechanisms a run uses. Every one is on by default;
+//! turning one off exists to measure what it contributes — what a campaign finds without it
+//! (a planted bug caught only thanks to it). A plan carries its switches, so a repro of a run
+//! with one switched off replays exactly.
+
+use serde::{Deserialize, Serialize};
+
+/// The harness mechanisms a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Switches {
+    /// At every power failure (and one last one of every node at the end), recover the node's
+    /// engine and Raft log from its crashed disk and compare with what they acknowledged.
+    pub power_probes: bool,
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Switches { power_probes: true }
+    }
+}
+
+impl Switches {
+    /// Whether every mechanism is on (plans then leave the field out).
+    pub fn all_on(&self) -> bool {
+        *self == Switches::default()
+    }
+
+    /// The CLI flags that turn the off ones off, e.g. `--no-probes`.
+    pub fn flags(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.power_probes {
+            out.push("--no-probes");
+        }
+        out
+    }
+}
