@@ -1,6 +1,7 @@
 //! The report directory of a run: `<root>/<scenario>/<seed>/` holding `plan.json` (replayable
 //! by itself), `history.jsonl` (one history event per line), `trace.log` (the world's trace,
-//! one `<simulated ms> <event>` per line) and `verdict.json`. Files are written to a temporary
+//! one `<simulated ms> <event>` per line), `verdict.json` and `index.html` (the run drawn as a
+//! timeline, see `crate::html`). Files are written to a temporary
 //! name and renamed, so a report is never half-written.
 
 use std::io::Write;
@@ -59,5 +60,12 @@ pub fn write_report(root: &Path, result: &RunResult) -> std::io::Result<PathBuf>
     write_atomically(&dir.join("trace.log"), &lines(result.trace.iter().cloned()))?;
     let verdict = serde_json::to_vec_pretty(&result.verdict).map_err(std::io::Error::other)?;
     write_atomically(&dir.join("verdict.json"), &verdict)?;
+    write_html(&dir, result)?;
     Ok(dir)
+}
+
+/// Writes the run's timeline page, `index.html`, into `dir`.
+pub fn write_html(dir: &Path, result: &RunResult) -> std::io::Result<()> {
+    let page = crate::html::render(&crate::html::from_run(result));
+    write_atomically(&dir.join("index.html"), page.as_bytes())
 }
