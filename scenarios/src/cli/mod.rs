@@ -14,6 +14,7 @@ mod progress;
 mod replay_trace;
 mod repro;
 mod run;
+mod shrink;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,8 @@ enum Command {
     List(list::ListArgs),
     /// Print the plan a seed of a scenario expands into (JSON).
     Plan(plan::PlanArgs),
+    /// Shrink a failing seed (or plan) to a small plan that fails with the same property.
+    Shrink(shrink::ShrinkArgs),
     /// Measure how fast campaigns catch each planted bug (a `--features planted-bugs` build).
     Bugs(bugs::BugsArgs),
     /// Run a plan read from stdin and print its trace hash and trace (fresh-process replays).
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(&args),
         Command::List(args) => list::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Shrink(args) => shrink::run(&args),
         Command::ReplayTrace(args) => replay_trace::run(&args),
         Command::Bugs(args) => bugs::run(&args),
     };
