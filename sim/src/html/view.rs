@@ -19,6 +19,8 @@ pub enum TimeUnit {
     Ms,
     /// Line numbers of a history file without clocks.
     Line,
+    /// The history file's own unit, whatever it is.
+    Raw,
 }
 
 impl TimeUnit {
@@ -26,7 +28,7 @@ impl TimeUnit {
     pub fn of(self, t: u64) -> f64 {
         match self {
             TimeUnit::Ms => t as f64 / 1e6,
-            TimeUnit::Line => t as f64,
+            TimeUnit::Line | TimeUnit::Raw => t as f64,
         }
     }
 }

@@ -38,6 +38,7 @@
   }
   function fmt(t) {
     if (data.unit === 'line') return 'line ' + Math.round(t);
+    if (data.unit === 'raw') return 't=' + (Math.round(t * 100) / 100);
     if (t >= 1000) return (t / 1000).toFixed(t >= 10000 ? 1 : 2) + ' s';
     return t.toFixed(t >= 100 ? 0 : 1) + ' ms';
   }
