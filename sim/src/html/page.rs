@@ -2,9 +2,9 @@
 //! in a `<script type="application/json">` block, the hand-written stylesheet and script from
 //! `assets/`, and a static header (title, facts, violations) that reads without the script.
 //!
-//! The script writes any JavaScript error into the page's `#errors` element and marks
-//! `<body data-rendered="ok">` when the timeline is drawn, which is what the browser test
-//! checks.
+//! The script writes any JavaScript error into the page's `#errors` element and sets the
+//! body's `data-rendered` attribute to `ok` when the timeline is drawn (`error` after an
+//! error), which is what the browser test checks.
 
 use super::view::View;
 

@@ -3,8 +3,8 @@
 // one lane per node (up/down, role, term), one lane per client process (each operation a bar
 // from invoke to completion). A linearizability counterexample is highlighted as Porcupine
 // does: its longest linearizable prefix outlined and numbered in order, the operations that
-// cannot follow it in red. Any error is written into #errors; a drawn page has
-// <body data-rendered="ok">.
+// cannot follow it in red. Any error is written into #errors; once drawn, the body's
+// data-rendered attribute is ok (error after an error).
 (function () {
   'use strict';
   var errors = document.getElementById('errors');
