@@ -437,3 +437,34 @@ fn what_jepsen_cannot_say_is_refused_by_the_writer() {
     assert!(write_jepsen_edn(&append, EdnDialect::Register).is_err());
     assert!(write_jepsen_edn(&append, EdnDialect::ListAppend).is_ok());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the bytes, the Jepsen readers answer with a history or a typed error naming a
+    /// line of the input, never a panic.
+    #[test]
+    fn any_input_is_a_history_or_an_error_naming_a_line(
+        text in "[{}\\[\\]():#_;\"\\\\a-z0-9 ,.\\n\\t-]{0,200}",
+        cut in 0usize..400,
+        noise in "[{}\\[\\]:\" 0-9a-z]{0,6}",
+    ) {
+        let lines = text.lines().count().max(1);
+        for result in [read_jepsen_edn(&text), read_jepsen_log(&text)] {
+            if let Err(e) = result {
+                prop_assert!(e.line() >= 1 && e.line() <= lines + 1, "{e}");
+            }
+        }
+        // A valid history cut short or with noise spliced in.
+        let mut edn = EDN.to_string();
+        let at = (cut % edn.len()).min(edn.len());
+        let at = (0..=at).rev().find(|&i| edn.is_char_boundary(i)).unwrap_or(0);
+        edn.insert_str(at, &noise);
+        if let Err(e) = read_jepsen_edn(&edn) {
+            prop_assert!(e.line() >= 1 && e.line() <= edn.lines().count() + 1, "{e}");
+        }
+        if let Err(e) = read_jepsen_edn(&EDN[..at]) {
+            prop_assert!(e.line() >= 1, "{e}");
+        }
+    }
+}
