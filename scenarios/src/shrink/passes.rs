@@ -14,6 +14,12 @@
 //! Every candidate is a real run; a pass adopts the first of its candidates that still fails
 //! with the property. Passes that can only lose the failure come before those that can only
 //! tidy it, so the budget goes first where it shrinks most.
+//!
+//! What "smaller" means: fewer faults first. Dropping faults may lengthen the run (operations
+//! that failed under a fault now succeed), and is adopted anyway; every other pass must also
+//! not make the run's history or its simulated time longer (by more than a tenth), so a plan
+//! with fewer nodes or clients never buys its failure with a run that is harder to read. The
+//! `think` pass, which only makes the history shorter, must make it strictly shorter.
 
 use faultline_sim::plan::{Fault, Plan};
 
@@ -56,8 +62,15 @@ impl<R: Runner> Search<'_, '_, R> {
         self.steps.push(step);
     }
 
-    /// Adopts the first of `candidates` that still fails (and, with `need_fewer_ops`, has a
-    /// shorter history). `Ok(true)` if one was adopted.
+    /// Whether a failing candidate's run is small enough to adopt (see the module doc).
+    fn small_enough(&self, probe: &Probe, need_fewer_ops: bool) -> bool {
+        let (ops, sim) = (self.probe.ops, self.probe.sim_ms);
+        let not_longer = probe.ops <= ops + ops / 10 && probe.sim_ms <= sim + sim / 10;
+        not_longer && (!need_fewer_ops || probe.ops < ops)
+    }
+
+    /// Adopts the first of `candidates` that still fails and is small enough (with
+    /// `need_fewer_ops`, has a shorter history). `Ok(true)` if one was adopted.
     fn adopt_first(
         &mut self,
         pass: &str,
@@ -78,7 +91,7 @@ impl<R: Runner> Search<'_, '_, R> {
                 return Ok(false);
             };
             let i = from + i;
-            if !need_fewer_ops || probe.ops < self.probe.ops {
+            if self.small_enough(&probe, need_fewer_ops) {
                 let (change, plan) = candidates[i].clone();
                 self.adopt(pass, change, plan, probe);
                 return Ok(true);

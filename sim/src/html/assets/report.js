@@ -227,6 +227,7 @@
       cex.prefix.forEach(function (i, k) { prefixPos[i] = k + 1; });
       cex.ops.forEach(function (i) { stuck[i] = true; });
     }
+    var lastLabel = {};
     data.ops.forEach(function (op) {
       if (state.key && op.key !== state.key) return;
       if (state.onlyKey && key !== null && op.key !== key) return;
@@ -246,8 +247,10 @@
       var r = el('rect', { x: x0, y: procY[op.process] + 2, width: x1 - x0, height: LANE - 4,
         'class': cls, 'data-op': op.index }, g);
       interactive(r, function () { return opText(op); }, op);
-      if (prefixPos[op.index] && x1 - x0 > 14) {
-        text(x0 + 2, procY[op.process] - 1, String(prefixPos[op.index]), 'prefix-order', g);
+      // The prefix's order, above each of its bars, where labels do not collide.
+      if (prefixPos[op.index] && x0 - (lastLabel[op.process] === undefined ? -1e9 : lastLabel[op.process]) >= 14) {
+        text(x0, procY[op.process] - 1, String(prefixPos[op.index]), 'prefix-order', g);
+        lastLabel[op.process] = x0;
       }
     });
 
