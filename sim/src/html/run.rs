@@ -69,13 +69,15 @@ pub fn from_parts<S: AsRef<str>>(
     view
 }
 
-/// Operations by history index, from their invoke and completion events.
+/// Operations by history index, from their invoke and completion events. Events of other
+/// kinds (numbered apart from the register operations, or added later) are not operations of
+/// the checked history and are skipped.
 fn ops(history: &[HistoryEvent], unit: TimeUnit) -> Vec<OpView> {
     let mut ops: BTreeMap<usize, OpView> = BTreeMap::new();
     for e in history {
         let at = unit.of(e.at);
-        match &e.kind {
-            EventKind::Invoke { call } => {
+        let (outcome, result, error) = match &e.kind {
+            EventKind::Invoke { call, .. } => {
                 let (f, key) = call_parts(call);
                 ops.insert(
                     e.op,
@@ -93,22 +95,19 @@ fn ops(history: &[HistoryEvent], unit: TimeUnit) -> Vec<OpView> {
                         error: Some("never completed".to_string()),
                     },
                 );
+                continue;
             }
-            kind => {
-                let Some(op) = ops.get_mut(&e.op) else {
-                    continue;
-                };
-                op.end = Some(at);
-                let (outcome, result, error) = match kind {
-                    EventKind::Ok { ret } => ("ok", Some(ret.to_string()), None),
-                    EventKind::Fail { error } => ("fail", None, Some(error.clone())),
-                    EventKind::Info { error } => ("info", None, Some(error.clone())),
-                    EventKind::Invoke { .. } => continue,
-                };
-                op.outcome = outcome.to_string();
-                op.result = result;
-                op.error = error;
-            }
+            EventKind::Ok { ret, .. } => ("ok", Some(ret.to_string()), None),
+            EventKind::Fail { error, .. } => ("fail", None, Some(error.clone())),
+            EventKind::Info { error, .. } => ("info", None, Some(error.clone())),
+            #[allow(unreachable_patterns)]
+            _ => continue,
+        };
+        if let Some(op) = ops.get_mut(&e.op) {
+            op.end = Some(at);
+            op.outcome = outcome.to_string();
+            op.result = result;
+            op.error = error;
         }
     }
     ops.into_values().collect()

@@ -1,7 +1,6 @@
 //! The report directory of a run: `<root>/<scenario>/<seed>/` holding `plan.json` (replayable
 //! by itself), `history.jsonl` (one history event per line), `trace.log` (the world's trace,
-//! one `<simulated ms> <event>` per line), `verdict.json` and `index.html` (the run drawn as a
-//! timeline, see `crate::html`). Files are written to a temporary
+//! one `<simulated ms> <event>` per line) and `verdict.json`. Files are written to a temporary
 //! name and renamed, so a report is never half-written.
 
 use std::io::Write;
@@ -64,7 +63,8 @@ pub fn write_report(root: &Path, result: &RunResult) -> std::io::Result<PathBuf>
     Ok(dir)
 }
 
-/// Writes the run's timeline page, `index.html`, into `dir`.
+/// Writes the run's timeline page, `index.html`, into `dir` (every report directory has one;
+/// see `crate::html`).
 pub fn write_html(dir: &Path, result: &RunResult) -> std::io::Result<()> {
     let page = crate::html::render(&crate::html::from_run(result));
     write_atomically(&dir.join("index.html"), page.as_bytes())
