@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use faultline_sim::check::violation::Property;
 use faultline_sim::plan::Plan;
 use faultline_sim::run::{RunResult, run_plan};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,9 @@ pub struct Replay {
     pub trace_hash: String,
     pub ok: bool,
     pub trace: Vec<String>,
+    /// The properties the replay violated (what a shrunk plan must still fail with).
+    #[serde(default)]
+    pub properties: Vec<Property>,
 }
 
 impl From<&RunResult> for Replay {
@@ -34,6 +38,7 @@ impl From<&RunResult> for Replay {
             trace_hash: r.verdict.trace_hash.clone(),
             ok: r.verdict.passed(),
             trace: r.transcript(),
+            properties: r.verdict.properties(),
         }
     }
 }

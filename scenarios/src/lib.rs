@@ -5,6 +5,7 @@
 //! - [`runner`]: runs seeds of scenarios on a pool of jobs and collects verdicts and stats.
 //! - [`determinism`] and [`fresh`]: same-process and fresh-process replay comparisons.
 //! - [`regressions`]: the corpus of seeds that once failed.
+//! - [`shrink`]: shrinking a failing plan to a small one that fails with the same property.
 //! - [`seeds`], [`shard`], [`duration`]: the typed parsers behind the CLI's arguments.
 //! - [`rng`]: the seeded generator every plan choice comes from.
 //! - `bugs` (feature `planted-bugs`): the planted-bug matrix behind `faultline bugs`.
@@ -22,4 +23,5 @@ pub mod rng;
 pub mod runner;
 pub mod seeds;
 pub mod shard;
+pub mod shrink;
 pub mod stats;

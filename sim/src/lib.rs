@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod history;
+pub mod html;
 
 // The world needs madsim's simulator API, which exists only under `--cfg madsim`.
 #[cfg(all(feature = "world", madsim))]

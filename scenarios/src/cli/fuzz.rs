@@ -45,6 +45,9 @@ pub struct FuzzArgs {
     /// Root of the report directories.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
+    /// Shrink every failing seed (see `faultline shrink`).
+    #[arg(long)]
+    shrink: bool,
 }
 
 pub fn run(args: &FuzzArgs) -> Result<Outcome> {
@@ -90,6 +93,14 @@ pub fn run(args: &FuzzArgs) -> Result<Outcome> {
     println!();
     for f in &report.failures {
         record(f, &exe, &corpus, args)?;
+    }
+    if args.shrink {
+        let seeds: Vec<(&str, u64)> = report
+            .failures
+            .iter()
+            .map(|f| (f.scenario, f.seed))
+            .collect();
+        super::shrink::after_campaign(&seeds, &args.reports)?;
     }
     Ok(Outcome::Violation)
 }

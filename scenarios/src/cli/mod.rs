@@ -12,8 +12,10 @@ mod list;
 mod plan;
 mod progress;
 mod replay_trace;
+mod report;
 mod repro;
 mod run;
+mod shrink;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,10 @@ enum Command {
     List(list::ListArgs),
     /// Print the plan a seed of a scenario expands into (JSON).
     Plan(plan::PlanArgs),
+    /// Shrink a failing seed (or plan) to a small plan that fails with the same property.
+    Shrink(shrink::ShrinkArgs),
+    /// Draw (again) the index.html timeline of existing report directories.
+    Report(report::ReportArgs),
     /// Measure how fast campaigns catch each planted bug (a `--features planted-bugs` build).
     Bugs(bugs::BugsArgs),
     /// Run a plan read from stdin and print its trace hash and trace (fresh-process replays).
@@ -65,6 +71,8 @@ pub fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(&args),
         Command::List(args) => list::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Shrink(args) => shrink::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::ReplayTrace(args) => replay_trace::run(&args),
         Command::Bugs(args) => bugs::run(&args),
     };

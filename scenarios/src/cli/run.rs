@@ -37,6 +37,9 @@ pub struct RunArgs {
     /// (0: none).
     #[arg(long, default_value_t = 10)]
     fresh_every: usize,
+    /// Shrink every failing seed (see `faultline shrink`); reports go under `reports/`.
+    #[arg(long)]
+    shrink: bool,
 }
 
 pub fn run(args: &RunArgs) -> Result<Outcome> {
@@ -96,6 +99,10 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     }
     for f in &failures {
         println!("{}", f.repro_line());
+    }
+    if args.shrink {
+        let seeds: Vec<(&str, u64)> = failures.iter().map(|f| (f.scenario, f.seed)).collect();
+        super::shrink::after_campaign(&seeds, std::path::Path::new("reports"))?;
     }
     Ok(Outcome::Violation)
 }

@@ -120,6 +120,11 @@ pub struct Violation {
     /// Longer evidence, e.g. a rendered linearizability counterexample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For a linearizability counterexample: history indices of its longest linearizable
+    /// prefix, in linearization order (`ops` then names the operations that cannot follow it).
+    /// Reports draw the counterexample from it, as Porcupine does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefix: Vec<usize>,
 }
 
 impl Violation {
@@ -132,6 +137,7 @@ impl Violation {
             keys: Vec::new(),
             at: None,
             detail: None,
+            prefix: Vec::new(),
         }
     }
 
@@ -177,8 +183,15 @@ impl Violation {
         self
     }
 
+    /// Sets a counterexample's linearizable prefix (kept in linearization order).
+    pub fn with_prefix(mut self, prefix: impl IntoIterator<Item = usize>) -> Self {
+        self.prefix = prefix.into_iter().collect();
+        self
+    }
+
     /// One violation per illegal key of a linearizability report, naming the operations that
-    /// could not be placed and carrying the rendered counterexample. A report whose verdict is
+    /// could not be placed, the longest linearizable prefix (in order) and the rendered
+    /// counterexample. A report whose verdict is
     /// `ok` or `unknown` yields none (an exhausted budget is not evidence).
     pub fn from_linearizability(report: &Report) -> Vec<Violation> {
         report
@@ -195,6 +208,7 @@ impl Violation {
                     .with_ops(c.stuck.iter().map(|s| s.op.index))
                     .with_keys([c.key.clone()])
                     .with_detail(c.to_string())
+                    .with_prefix(c.prefix.iter().map(|op| op.index))
             })
             .collect()
     }

@@ -64,5 +64,13 @@ pub fn write_report(root: &Path, result: &RunResult) -> std::io::Result<PathBuf>
     write_atomically(&dir.join("observations.jsonl"), &lines(observations))?;
     let verdict = serde_json::to_vec_pretty(&result.verdict).map_err(std::io::Error::other)?;
     write_atomically(&dir.join("verdict.json"), &verdict)?;
+    write_html(&dir, result)?;
     Ok(dir)
+}
+
+/// Writes the run's timeline page, `index.html`, into `dir` (every report directory has one;
+/// see `crate::html`).
+pub fn write_html(dir: &Path, result: &RunResult) -> std::io::Result<()> {
+    let page = crate::html::render(&crate::html::from_run(result));
+    write_atomically(&dir.join("index.html"), page.as_bytes())
 }

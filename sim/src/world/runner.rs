@@ -86,10 +86,8 @@ where
 {
     let spec = spec.clone();
     super::panic_site::install();
-    let thread = std::thread::Builder::new().name(format!(
-        "{}{seed}",
-        super::panic_site::SEED_THREAD_PREFIX
-    ));
+    let thread = std::thread::Builder::new()
+        .name(format!("{}{seed}", super::panic_site::SEED_THREAD_PREFIX));
     // The runner lives outside the simulation; a fresh thread per seed is the determinism
     // contract described in the module docs.
     #[allow(clippy::disallowed_methods)]

@@ -8,9 +8,13 @@
 //! INFO  jepsen.util - 14 → :info → :write → :timed-out
 //! ```
 //!
-//! Fields after `jepsen.util - ` are tab-separated: process, type, function, value. Lines
-//! without `jepsen.util - ` (other loggers, worker start-up) are skipped; a line with it that
-//! does not parse is an error. An event's time is its line number. Meaning:
+//! Fields are process, type, function and value, separated by any run of whitespace (tabs or
+//! spaces, as Porcupine's reader accepts); the value is the rest of the line (`[4 0]` holds a
+//! space). The `INFO jepsen.util -` prefix is optional: a line with it is a history line (and
+//! an error if it does not parse), and so is a line without it that starts like one
+//! (`<process> :<type>`); every other line (other loggers, worker start-up) is skipped, and so
+//! are the nemesis's own lines (process `:nemesis`). An event's time is its line number.
+//! Meaning:
 //!
 //! - `:read`: the invoke's value is ignored; an `:ok` value is what was read (`nil`: nothing).
 //!   A `:fail` or `:info` read (e.g. `:timed-out`) has an unknown result and constrains nothing.
@@ -25,24 +29,58 @@ use crate::history::{Call, History, HistoryBuilder, ProcessId, Ret};
 
 use super::ReadError;
 
-const MARKER: &str = "jepsen.util - ";
+const MARKER: &str = "jepsen.util";
+
+/// The history part of a log line: what follows `jepsen.util -`, or the whole line when it
+/// starts like a history line (`<process> :<type>`); `None` for any other line.
+fn history_part(raw: &str) -> Option<&str> {
+    if let Some(at) = raw.find(MARKER) {
+        let after = raw[at + MARKER.len()..].trim_start();
+        if let Some(rest) = after.strip_prefix('-')
+            && rest.starts_with(char::is_whitespace)
+        {
+            return Some(rest.trim());
+        }
+    }
+    let line = raw.trim();
+    let mut words = line.split_whitespace();
+    let (first, second) = (words.next()?, words.next()?);
+    let process = first == ":nemesis" || first.bytes().all(|b| b.is_ascii_digit());
+    (process && second.starts_with(':')).then_some(line)
+}
+
+/// Up to three whitespace-separated fields, then the rest of the text (trimmed) if any.
+fn split_fields(s: &str) -> Vec<&str> {
+    let mut fields = Vec::with_capacity(4);
+    let mut rest = s.trim_start();
+    while fields.len() < 3 && !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        fields.push(&rest[..end]);
+        rest = rest[end..].trim_start();
+    }
+    if !rest.is_empty() {
+        fields.push(rest.trim_end());
+    }
+    fields
+}
 
 /// Parses a Jepsen log.
 pub fn read_jepsen_log(text: &str) -> Result<History, ReadError> {
     let mut builder: HistoryBuilder = HistoryBuilder::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let Some(at) = raw.find(MARKER) else { continue };
-        let fields: Vec<&str> = raw[at + MARKER.len()..]
-            .trim_end()
-            .split('\t')
-            .map(str::trim)
-            .collect();
+        let Some(part) = history_part(raw) else {
+            continue;
+        };
+        let fields = split_fields(part);
+        if fields.first() == Some(&":nemesis") {
+            continue;
+        }
         if fields.len() < 3 {
             return Err(ReadError::syntax(
                 line,
-                "<process>\\t:<type>\\t:<function>\\t<value>",
-                &raw[at..],
+                "<process> :<type> :<function> <value>",
+                part,
             ));
         }
         let process: ProcessId = fields[0].parse().map_err(|_| {

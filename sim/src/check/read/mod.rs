@@ -1,13 +1,18 @@
 //! Readers for recorded histories, one file per format, all producing the project's key-value
 //! [`History`]: `edn-kv` (Porcupine's key-value test data), `jepsen-log` (Jepsen's
-//! `jepsen.util` log lines) and `json` (this project's serde format). Malformed input is a
-//! [`ReadError`] naming the line and what was expected; readers never panic.
+//! `jepsen.util` log lines), `jepsen-edn` (Jepsen's `history.edn`) and `json` (this project's
+//! serde format). Malformed input is a [`ReadError`] naming the line and what was expected
+//! ([`read_history_file`] adds the file); readers never panic. `edn` is the small EDN reader
+//! `jepsen-edn` is built on.
 
+mod edn;
 mod edn_kv;
+mod jepsen_edn;
 mod jepsen_log;
 mod json;
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use thiserror::Error;
@@ -15,6 +20,7 @@ use thiserror::Error;
 use crate::history::{History, HistoryError};
 
 pub use edn_kv::read_edn_kv;
+pub use jepsen_edn::{EdnDialect, Unwritable, read_jepsen_edn, write_jepsen_edn};
 pub use jepsen_log::read_jepsen_log;
 pub use json::{read_json, write_jsonl};
 
@@ -32,6 +38,9 @@ pub enum ReadError {
     History { line: usize, error: HistoryError },
     #[error("line {line}: invalid JSON history entry: {message}")]
     Json { line: usize, message: String },
+    /// Well-formed, but outside what the models can check (e.g. an unsupported `:f`).
+    #[error("line {line}: {what}")]
+    Unsupported { line: usize, what: String },
 }
 
 impl ReadError {
@@ -61,9 +70,21 @@ impl ReadError {
         match self {
             ReadError::Syntax { line, .. }
             | ReadError::History { line, .. }
-            | ReadError::Json { line, .. } => *line,
+            | ReadError::Json { line, .. }
+            | ReadError::Unsupported { line, .. } => *line,
         }
     }
+}
+
+/// What a history's times count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Nanoseconds (Jepsen's `:time`).
+    Nanos,
+    /// Line numbers of the file.
+    Lines,
+    /// Whatever unit the file's author used.
+    Given,
 }
 
 /// A history file format.
@@ -71,17 +92,34 @@ impl ReadError {
 pub enum Format {
     EdnKv,
     JepsenLog,
+    JepsenEdn,
     Json,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::EdnKv, Format::JepsenLog, Format::Json];
+    pub const ALL: [Format; 4] = [
+        Format::EdnKv,
+        Format::JepsenLog,
+        Format::JepsenEdn,
+        Format::Json,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Format::EdnKv => "edn-kv",
             Format::JepsenLog => "jepsen-log",
+            Format::JepsenEdn => "jepsen-edn",
             Format::Json => "json",
+        }
+    }
+
+    /// Parses `text` in this format, saying what its times count.
+    pub fn read_timed(self, text: &str) -> Result<(History, Clock), ReadError> {
+        match self {
+            Format::EdnKv => Ok((read_edn_kv(text)?, Clock::Lines)),
+            Format::JepsenLog => Ok((read_jepsen_log(text)?, Clock::Lines)),
+            Format::JepsenEdn => jepsen_edn::read_timed(text),
+            Format::Json => Ok((read_json(text)?, Clock::Given)),
         }
     }
 
@@ -90,6 +128,7 @@ impl Format {
         match self {
             Format::EdnKv => read_edn_kv(text),
             Format::JepsenLog => read_jepsen_log(text),
+            Format::JepsenEdn => read_jepsen_edn(text),
             Format::Json => read_json(text),
         }
     }
@@ -103,7 +142,7 @@ impl fmt::Display for Format {
 
 /// An unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown history format {0:?} (expected edn-kv, jepsen-log or json)")]
+#[error("unknown history format {0:?} (expected edn-kv, jepsen-log, jepsen-edn or json)")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -115,4 +154,61 @@ impl FromStr for Format {
             .find(|f| f.name() == s)
             .ok_or_else(|| UnknownFormat(s.to_string()))
     }
+}
+
+/// A history file that could not be read: the file, and the line when the text is at fault.
+#[derive(Debug, Error)]
+pub enum HistoryFileError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not a {format} history: {error}", path.display())]
+    Format {
+        path: PathBuf,
+        format: Format,
+        error: ReadError,
+    },
+}
+
+impl HistoryFileError {
+    /// The file.
+    pub fn path(&self) -> &Path {
+        match self {
+            HistoryFileError::Io { path, .. } | HistoryFileError::Format { path, .. } => path,
+        }
+    }
+
+    /// The 1-based line at fault, when the text is.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            HistoryFileError::Io { .. } => None,
+            HistoryFileError::Format { error, .. } => Some(error.line()),
+        }
+    }
+}
+
+/// Reads and parses the history file at `path`.
+pub fn read_history_file(path: &Path, format: Format) -> Result<History, HistoryFileError> {
+    read_history_file_timed(path, format).map(|(h, _)| h)
+}
+
+/// [`read_history_file`], also saying what the history's times count.
+pub fn read_history_file_timed(
+    path: &Path,
+    format: Format,
+) -> Result<(History, Clock), HistoryFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| HistoryFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    format
+        .read_timed(&text)
+        .map_err(|error| HistoryFileError::Format {
+            path: path.to_path_buf(),
+            format,
+            error,
+        })
 }
