@@ -9,6 +9,7 @@
 //! | `runtime.rs` | openraft's `AsyncRuntime` over `tokio` (= madsim-tokio), seeded RNG |
 //! | `type_config.rs` | entry payload (`Command`), apply answer (`ApplyResponse`) |
 //! | `state_machine.rs` | `RaftStateMachine` over the engine; apply, install |
+//! | `disk.rs` | waiting for the disk to finish before acknowledging anything |
 //! | `snapshot.rs` | snapshot payload format and the durable snapshot file |
 //! | `log_store/` | `RaftLogStorage`: in-memory cache, durable files, record framing |
 //! | `network/` | frames, outgoing connections, messages, `RaftNetwork` |
@@ -23,6 +24,7 @@
 
 pub mod api;
 pub mod client;
+pub mod disk;
 pub mod error;
 pub mod log_store;
 pub mod network;

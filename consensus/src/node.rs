@@ -121,6 +121,9 @@ impl Node {
                 .map_err(|e| NodeError::Config(e.to_string()))?,
         );
 
+        // Recovery read (and may have rewritten) the disk: let it finish before serving.
+        crate::disk::settle(&*vfs).await;
+
         // Listen before Raft starts, so peers never see this node electing while unreachable.
         let listener =
             TcpListener::bind(listen_addr)

@@ -80,7 +80,7 @@ impl DurableSnapshotPoint {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn set(&self, point: Option<LogId>) {
+    pub(crate) fn set(&self, point: Option<LogId>) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = point;
     }
 }
@@ -141,7 +141,8 @@ impl SnapshotFile {
         }
     }
 
-    /// Atomically and durably replace the stored snapshot.
+    /// Atomically and durably replace the stored snapshot (durable once the disk has finished:
+    /// then call [`SnapshotFile::mark_durable`]).
     pub fn store(&self, snap: &StoredSnapshot) -> Result<(), StateMachineError> {
         let mut buf = Vec::new();
         encode_into(snap, &mut buf).map_err(|e| StateMachineError::BadSnapshot(e.to_string()))?;
@@ -151,7 +152,12 @@ impl SnapshotFile {
         self.vfs.sync(&tmp)?;
         self.vfs.rename(&tmp, &self.dir.join(SNAPSHOT_FILE))?;
         self.vfs.sync_dir(&self.dir)?;
-        self.durable.set(snap.meta.last_log_id);
         Ok(())
+    }
+
+    /// The snapshot up to `last` is on disk (its `store` returned and the disk finished): a
+    /// purge may now reach that far.
+    pub fn mark_durable(&self, last: Option<LogId>) {
+        self.durable.set(last);
     }
 }

@@ -14,6 +14,7 @@
 use std::io::Cursor;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use faultline_engine::vfs::Vfs;
 use faultline_engine::{Database, WalOp};
 use openraft::storage::RaftStateMachine;
 use openraft::{
@@ -22,6 +23,7 @@ use openraft::{
 };
 
 use crate::api::Record;
+use crate::disk;
 use crate::error::StateMachineError;
 use crate::observe::{Observation, Reporter, entry_ref, snapshot_ref};
 use crate::snapshot::{SNAPSHOT_FORMAT_VERSION, SnapshotFile, SnapshotPayload, StoredSnapshot};
@@ -83,26 +85,48 @@ impl SmState {
             last_applied: self.last_applied,
             ops: self.engine.replication_snapshot(),
             poisoned: self.engine.poisoned().map(str::to_string),
-            unsettled: self.engine.unsettled().map(<[WalOp]>::to_vec),
+            unsettled: self.engine.unsettled(),
         }
     }
 
-    /// Apply one committed entry.
-    fn apply_entry(&mut self, entry: Entry) -> Result<ApplyResponse, ApplyFault> {
+    /// The first half of applying one committed entry: what it does to the engine reaches the
+    /// disk (validated, logged, synced), the in-memory state waits for [`SmState::settle`]. An
+    /// engine failure that is not a deterministic rejection is an `ApplyFault`.
+    fn stage(&mut self, entry: &Entry) -> Result<Staged, ApplyFault> {
         let log_id = entry.log_id;
-        let applied = match entry.payload {
-            EntryPayload::Blank => Applied::NoOp,
-            EntryPayload::Membership(m) => {
-                self.membership = StoredMembership::new(Some(log_id), m);
-                Applied::NoOp
-            }
-            EntryPayload::Normal(cmd) => self.apply_op(cmd.op, log_id)?,
+        let (applied, effect) = match &entry.payload {
+            EntryPayload::Blank => (Applied::NoOp, Effect::None),
+            EntryPayload::Membership(m) => (
+                Applied::NoOp,
+                Effect::Membership(StoredMembership::new(Some(log_id), m.clone())),
+            ),
+            EntryPayload::Normal(cmd) => self.stage_op(cmd.op.clone(), log_id)?,
         };
-        self.last_applied = Some(log_id);
-        Ok(ApplyResponse {
-            log_index: log_id.index,
+        Ok(Staged {
+            log_id,
             applied,
+            effect,
         })
+    }
+
+    /// The second half, once the disk has finished: the entry takes effect and counts as
+    /// applied.
+    fn settle(&mut self, staged: Staged) -> ApplyResponse {
+        match staged.effect {
+            Effect::None => {}
+            Effect::Membership(m) => self.membership = m,
+            Effect::Engine { created } => {
+                self.engine.settle();
+                if let Some(id) = created {
+                    self.max_collection_id = self.max_collection_id.max(id);
+                }
+            }
+        }
+        self.last_applied = Some(staged.log_id);
+        ApplyResponse {
+            log_index: staged.log_id.index,
+            applied: staged.applied,
+        }
     }
 
     /// What applying `op` to the current state observes: the record it replaces, if any.
@@ -128,24 +152,24 @@ impl SmState {
         }
     }
 
-    fn apply_op(&mut self, op: WalOp, log_id: LogId) -> Result<Applied, ApplyFault> {
+    fn stage_op(&mut self, op: WalOp, log_id: LogId) -> Result<(Applied, Effect), ApplyFault> {
         let observed = self.observe(&op);
         let created = match &op {
             WalOp::CreateCollection { collection_id, .. } => Some(*collection_id),
             _ => None,
         };
-        match self.engine.apply_replicated(op) {
-            Ok(()) => {
-                if let Some(id) = created {
-                    self.max_collection_id = self.max_collection_id.max(id);
-                }
-                Ok(observed)
-            }
-            Err(e) if e.is_invalid_input() => Ok(Applied::Rejected {
-                reason: e.to_string(),
-            }),
+        match self.engine.stage_replicated(op) {
+            Ok(()) => Ok((observed, Effect::Engine { created })),
+            Err(e) if e.is_invalid_input() => Ok((
+                Applied::Rejected {
+                    reason: e.to_string(),
+                },
+                Effect::None,
+            )),
             // Planted: log the failure away and report the entry as applied.
-            Err(_) if faultline_engine::planted!(ApplyErrorSwallowed) => Ok(observed),
+            Err(_) if faultline_engine::planted!(ApplyErrorSwallowed) => {
+                Ok((observed, Effect::None))
+            }
             Err(e) => Err(ApplyFault {
                 log_id,
                 source: Box::new(e),
@@ -153,28 +177,59 @@ impl SmState {
         }
     }
 
-    /// Replace everything with a snapshot's content.
+    /// Replace everything with a snapshot's content, at once (at start, before anything runs).
     fn install(&mut self, p: SnapshotPayload) -> Result<(), StateMachineError> {
+        let p = self.stage_install(p)?;
+        self.settle_install(p);
+        Ok(())
+    }
+
+    /// The first half of installing a snapshot: its engine state reaches the disk; the
+    /// in-memory state waits for [`SmState::settle_install`].
+    fn stage_install(&mut self, p: SnapshotPayload) -> Result<SnapshotPayload, StateMachineError> {
         // Planted: apply the snapshot's ops over what is there, keeping anything it lacks.
         #[cfg(feature = "planted-bugs")]
         if faultline_engine::planted!(SnapshotMerges) {
-            for op in p.ops {
+            for op in p.ops.clone() {
                 // Ops that clash with existing state (a collection that exists) are skipped.
                 let _ = self.engine.apply_replicated(op);
             }
-            self.last_applied = p.last_applied;
-            self.membership = p.membership;
-            self.max_collection_id = p.max_collection_id;
-            return Ok(());
+            return Ok(SnapshotPayload {
+                ops: Vec::new(),
+                ..p
+            });
         }
         self.engine
-            .restore(p.ops)
+            .stage_restore(p.ops.clone())
             .map_err(|e| StateMachineError::Engine(e.to_string()))?;
+        Ok(p)
+    }
+
+    fn settle_install(&mut self, p: SnapshotPayload) {
+        self.engine.settle();
         self.last_applied = p.last_applied;
         self.membership = p.membership;
         self.max_collection_id = p.max_collection_id;
-        Ok(())
     }
+}
+
+/// A committed entry that reached the disk and waits to take effect.
+#[derive(Debug)]
+struct Staged {
+    log_id: LogId,
+    applied: Applied,
+    effect: Effect,
+}
+
+/// What a staged entry changes when it settles.
+#[derive(Debug)]
+enum Effect {
+    None,
+    Membership(StoredMembership),
+    /// The engine's staged write; `created` is the id of a collection it creates.
+    Engine {
+        created: Option<u64>,
+    },
 }
 
 /// An engine failure (not a deterministic rejection) while applying a committed entry.
@@ -199,21 +254,16 @@ struct SnapshotSlot {
     built: u64,
 }
 
-impl SnapshotSlot {
-    fn replace(&mut self, snap: StoredSnapshot) -> Result<(), StateMachineError> {
-        if let Some(f) = &self.file {
-            f.store(&snap)?;
-        }
-        self.current = Some(snap);
-        Ok(())
-    }
-}
-
 /// The state machine openraft drives.
 #[derive(Debug, Clone)]
 pub struct StateMachineStore {
     state: SharedState,
     slot: Arc<Mutex<SnapshotSlot>>,
+    /// Held from writing a snapshot file until it is the current snapshot: a build and an
+    /// install may overlap, and each waits for its disk in between.
+    snapshot_writes: Arc<tokio::sync::Mutex<()>>,
+    /// The engine's disk, waited on before anything is acknowledged (`disk::settle`).
+    disk: Arc<dyn Vfs>,
     reporter: Reporter,
 }
 
@@ -233,6 +283,7 @@ impl StateMachineStore {
             Some(f) => f.load()?,
             None => None,
         };
+        let disk = engine.vfs().clone();
         let mut state = SmState {
             engine: {
                 engine
@@ -254,6 +305,8 @@ impl StateMachineStore {
                 file,
                 built: 0,
             })),
+            snapshot_writes: Arc::default(),
+            disk,
             reporter: Reporter::default(),
         })
     }
@@ -274,8 +327,33 @@ impl StateMachineStore {
         self.state.clone()
     }
 
+    /// Makes `snap` the current snapshot: writes its file (durable mode), waits for the disk,
+    /// then installs it as current and tells the log store how far a purge may now reach. A
+    /// built snapshot older than the current one (an install overtook the build) is not kept.
+    async fn keep(&self, snap: &StoredSnapshot, built: bool) -> Result<bool, StateMachineError> {
+        let _writing = self.snapshot_writes.lock().await;
+        let file = {
+            let slot = lock_slot(&self.slot);
+            let newer = slot
+                .current
+                .as_ref()
+                .is_some_and(|c| c.meta.last_log_id > snap.meta.last_log_id);
+            if built && newer {
+                return Ok(false);
+            }
+            slot.file.clone()
+        };
+        if let Some(f) = &file {
+            f.store(snap)?;
+            disk::settle(&*self.disk).await;
+            f.mark_durable(snap.meta.last_log_id);
+        }
+        lock_slot(&self.slot).current = Some(snap.clone());
+        Ok(true)
+    }
+
     /// Build a snapshot of the current state and make it the current snapshot.
-    pub fn build(&self) -> Result<StoredSnapshot, StateMachineError> {
+    pub async fn build(&self) -> Result<StoredSnapshot, StateMachineError> {
         // Planted `snapshot-stale-membership`: the membership of the previous snapshot.
         let stale_membership = faultline_engine::planted!(SnapshotStaleMembership)
             .then(|| {
@@ -300,11 +378,13 @@ impl StateMachineStore {
                 },
             }
         };
-        let mut slot = lock_slot(&self.slot);
-        slot.built += 1;
-        let snapshot_id = match payload.last_applied {
-            Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, slot.built),
-            None => format!("0-0-{}", slot.built),
+        let snapshot_id = {
+            let mut slot = lock_slot(&self.slot);
+            slot.built += 1;
+            match payload.last_applied {
+                Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, slot.built),
+                None => format!("0-0-{}", slot.built),
+            }
         };
         let snap = StoredSnapshot {
             meta: SnapshotMeta {
@@ -314,10 +394,11 @@ impl StateMachineStore {
             },
             data: payload.encode()?,
         };
-        slot.replace(snap.clone())?;
-        self.reporter.report(|| Observation::SnapshotBuilt {
-            snapshot: snapshot_ref(&snap.meta),
-        });
+        if self.keep(&snap, true).await? {
+            self.reporter.report(|| Observation::SnapshotBuilt {
+                snapshot: snapshot_ref(&snap.meta),
+            });
+        }
         Ok(snap)
     }
 }
@@ -333,6 +414,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let snap = self
             .build()
+            .await
             .map_err(|e| StorageIOError::write_snapshot(None, AnyError::new(&e)))?;
         Ok(to_snapshot(snap))
     }
@@ -351,7 +433,6 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let mut s = lock_state(&self.state);
         let entries: Vec<Entry> = entries.into_iter().collect();
         let batch = entries.len();
         let mut out = Vec::new();
@@ -365,14 +446,16 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             {
                 out.push(ApplyResponse {
                     log_index: e.log_id.index,
-                    applied: s.observe(&cmd.op),
+                    applied: lock_state(&self.state).observe(&cmd.op),
                 });
                 continue;
             }
             let observed = self.reporter.active().then(|| entry_ref(&e));
             // The first engine failure stops the batch: later entries must not be applied on top
             // of a state that no longer matches the log.
-            out.push(s.apply_entry(e)?);
+            let staged = lock_state(&self.state).stage(&e)?;
+            disk::settle(&*self.disk).await;
+            out.push(lock_state(&self.state).settle(staged));
             if let Some(entry) = observed {
                 self.reporter.report(|| Observation::Applied { entry });
             }
@@ -412,8 +495,12 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         // The snapshot is made durable before the engine changes: once openraft sees the install
         // succeed it may purge the log the snapshot covers, and after a crash the node must be
         // able to rebuild from the snapshot file.
-        lock_slot(&self.slot).replace(stored).map_err(err)?;
-        lock_state(&self.state).install(payload).map_err(err)?;
+        self.keep(&stored, false).await.map_err(err)?;
+        let staged = lock_state(&self.state)
+            .stage_install(payload)
+            .map_err(err)?;
+        disk::settle(&*self.disk).await;
+        lock_state(&self.state).settle_install(staged);
         self.reporter.report(|| Observation::SnapshotInstalled {
             snapshot: snapshot_ref(meta),
         });

@@ -70,6 +70,8 @@ pub struct Database {
     /// Its record may or may not be on disk: recovery may find either this or the last state
     /// acknowledged.
     unsettled: Option<Vec<WalOp>>,
+    /// A write staged on disk whose effect on the in-memory state waits for `settle`.
+    staged: Option<Staged>,
     recovery: RecoveryReport,
 }
 
@@ -112,11 +114,17 @@ impl Database {
             generation: found.generation,
             poisoned: None,
             unsettled: None,
+            staged: None,
             recovery: found.report,
         })
     }
 
     /// What recovery found when this database was opened.
+    /// The file system the engine writes to.
+    pub fn vfs(&self) -> &Arc<dyn Vfs> {
+        &self.vfs
+    }
+
     pub fn recovery_report(&self) -> &RecoveryReport {
         &self.recovery
     }
@@ -139,8 +147,20 @@ impl Database {
     /// If a failed write poisoned the database: the state that write would have made, as
     /// [`Database::replication_snapshot`] ops. Never acknowledged, yet possibly durable (the
     /// disk may have kept its record), so recovery may find it instead of the state in memory.
-    pub fn unsettled(&self) -> Option<&[WalOp]> {
-        self.unsettled.as_deref()
+    pub fn unsettled(&self) -> Option<Vec<WalOp>> {
+        if let Some(ops) = &self.unsettled {
+            return Some(ops.clone());
+        }
+        self.staged.as_ref().map(|staged| match staged {
+            Staged::Ops(prepared) => {
+                let mut would_be = self.state.clone();
+                for p in prepared.clone() {
+                    would_be.apply(p);
+                }
+                would_be.snapshot_ops()
+            }
+            Staged::Restore(state) => state.snapshot_ops(),
+        })
     }
 
     pub fn options(&self) -> &Options {
@@ -307,6 +327,58 @@ impl Database {
         Ok(results)
     }
 
+    /// The durable half of [`Database::apply_replicated`]: validates `op` and logs it with a
+    /// sync, but leaves the in-memory state as it was until [`Database::settle`]. Between the
+    /// two a caller on a disk that takes time (a simulated one) waits for the device, so the
+    /// engine never serves, nor acknowledges, a write its disk has not finished; meanwhile
+    /// [`Database::unsettled`] names the state the write makes. An invalid op is a typed error
+    /// that stages nothing.
+    pub fn stage_replicated(&mut self, op: WalOp) -> Result<()> {
+        self.writable()?;
+        self.settled()?;
+        let ops = vec![op];
+        let prepared = self.state.prepare_all(&ops, self.limits())?;
+        self.log(&ops, &prepared)?;
+        self.staged = Some(Staged::Ops(prepared));
+        Ok(())
+    }
+
+    /// The durable half of [`Database::restore`]: the new state is written as a checkpoint
+    /// generation, and takes over in memory at [`Database::settle`].
+    pub fn stage_restore(&mut self, ops: Vec<WalOp>) -> Result<()> {
+        self.writable()?;
+        self.settled()?;
+        let state = State::from_ops(&ops, self.limits())?;
+        let snapshot = state.snapshot_ops();
+        if let Err(e) = self.install_generation(&snapshot) {
+            self.unsettled = Some(snapshot);
+            return Err(e);
+        }
+        self.staged = Some(Staged::Restore(Box::new(state)));
+        Ok(())
+    }
+
+    /// Applies the staged write to the in-memory state (nothing if none is staged).
+    pub fn settle(&mut self) {
+        match self.staged.take() {
+            Some(Staged::Ops(prepared)) => {
+                for p in prepared {
+                    self.state.apply(p);
+                }
+            }
+            Some(Staged::Restore(state)) => self.state = *state,
+            None => {}
+        }
+    }
+
+    /// A write is staged and not settled: another write would order itself before it.
+    fn settled(&self) -> Result<()> {
+        match self.staged {
+            Some(_) => Err(Error::Unsettled),
+            None => Ok(()),
+        }
+    }
+
     /// Ops that recreate the current state on an empty engine (collections by id, then their
     /// points by id). Equal states give equal snapshots.
     pub fn replication_snapshot(&self) -> Vec<WalOp> {
@@ -367,6 +439,17 @@ impl Database {
 
     /// The one durable write path: log `ops` as one record, sync, then apply `prepared`.
     fn commit_prepared(&mut self, ops: &[WalOp], prepared: Vec<Prepared>) -> Result<()> {
+        self.settled()?;
+        self.log(ops, &prepared)?;
+        for p in prepared {
+            self.state.apply(p);
+        }
+        Ok(())
+    }
+
+    /// Logs `ops` as one WAL record and syncs it (checkpointing first when the WAL is due). A
+    /// disk failure poisons the engine and leaves the state `prepared` would make as unsettled.
+    fn log(&mut self, ops: &[WalOp], prepared: &[Prepared]) -> Result<()> {
         self.writable()?;
         if ops.is_empty() {
             return Ok(());
@@ -379,14 +462,11 @@ impl Database {
         if let Err(e) = self.wal.commit(&frame) {
             self.poison("WAL append or sync failed", &e);
             let mut would_be = self.state.clone();
-            for p in prepared {
+            for p in prepared.iter().cloned() {
                 would_be.apply(p);
             }
             self.unsettled = Some(would_be.snapshot_ops());
             return Err(e.into());
-        }
-        for p in prepared {
-            self.state.apply(p);
         }
         Ok(())
     }
@@ -414,4 +494,11 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// A write that reached the disk and waits to change the in-memory state.
+#[derive(Debug, Clone)]
+enum Staged {
+    Ops(Vec<Prepared>),
+    Restore(Box<State>),
 }

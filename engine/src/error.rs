@@ -26,6 +26,10 @@ pub enum Error {
         "engine refuses writes until reopened: an earlier write or sync failed and data may have been lost ({cause})"
     )]
     Poisoned { cause: String },
+    /// A write was staged (`Database::stage_replicated`) and not settled: the next write would
+    /// order itself before it. A caller's mistake, not bad input.
+    #[error("a staged write must be settled before the next write")]
+    Unsettled,
 
     #[error("unknown collection {name:?}")]
     UnknownCollection { name: String },
@@ -75,7 +79,7 @@ impl Error {
     pub fn is_invalid_input(&self) -> bool {
         !matches!(
             self,
-            Error::Io(_) | Error::Poisoned { .. } | Error::Corrupt { .. }
+            Error::Io(_) | Error::Poisoned { .. } | Error::Corrupt { .. } | Error::Unsettled
         )
     }
 }

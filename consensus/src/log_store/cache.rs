@@ -18,10 +18,12 @@ pub struct LogCache {
     last_purged: Option<LogId>,
     vote: Option<Vote<NodeId>>,
     committed: Option<LogId>,
-    /// If a write of the durable store behind this cache failed: the log as that write would
-    /// have left it. The failed change may be on disk (or, for an append, part of it) though
-    /// not here.
-    failed_change: Option<LogImage>,
+    /// The log as the durable store's write in flight will leave it: set before the write,
+    /// cleared once it is done and this cache shows it. A write that failed stays in flight for
+    /// good (the store refuses every later one). Either way the change may be on disk (or, for
+    /// an append, part of it) though not here.
+    in_flight: Option<LogImage>,
+    write_failed: bool,
 }
 
 /// The shape of a log for probes: what a durable store must bring back after a power failure
@@ -43,14 +45,28 @@ impl LogCache {
         }
     }
 
-    /// The log as the failed write would have left it, if a write failed.
-    pub fn failed_change(&self) -> Option<&LogImage> {
-        self.failed_change.as_ref()
+    /// The log as the write in flight (or the one that failed) would leave it.
+    pub fn in_flight(&self) -> Option<&LogImage> {
+        self.in_flight.as_ref()
     }
 
-    /// A write failed; `would_be` is the log it would have made.
-    pub fn mark_write_failed(&mut self, would_be: LogImage) {
-        self.failed_change.get_or_insert(would_be);
+    /// A durable write begins; `would_be` is the log it makes.
+    pub fn begin_write(&mut self, would_be: LogImage) {
+        if !self.write_failed {
+            self.in_flight = Some(would_be);
+        }
+    }
+
+    /// The write in flight is done and shown here.
+    pub fn end_write(&mut self) {
+        if !self.write_failed {
+            self.in_flight = None;
+        }
+    }
+
+    /// The write in flight failed: its change stays in flight for good.
+    pub fn mark_write_failed(&mut self) {
+        self.write_failed = true;
     }
 
     pub fn entries_in<RB: RangeBounds<u64>>(&self, range: RB) -> Vec<Entry> {

@@ -120,6 +120,11 @@ impl DurableLog {
         Ok((log, cache, report))
     }
 
+    /// The file system the store writes to.
+    pub fn vfs(&self) -> &dyn Vfs {
+        &*self.vfs
+    }
+
     /// Durably append entries (one write, one sync).
     pub fn append(&mut self, entries: &[Entry]) -> Result<(), LogStoreError> {
         let mut buf = Vec::new();

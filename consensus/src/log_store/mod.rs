@@ -23,6 +23,7 @@ pub use cache::{LogCache, LogImage};
 pub use durable::{DurableLog, RecoveryReport, recover_image};
 use record::MetaRecord;
 
+use crate::disk;
 use crate::error::LogStoreError;
 use crate::observe::{Observation, Reporter, entry_ref, log_ref, vote_ref};
 use crate::snapshot::DurableSnapshotPoint;
@@ -124,8 +125,9 @@ impl LogStore {
         })
     }
 
-    /// Runs `op` on the durable files, if any. A failure is noted in the cache for probes,
-    /// with the log as the write would have left it (`change` applied to the current image).
+    /// Runs `op` on the durable files, if any. Until [`LogStore::settled`] the change it makes
+    /// (`change` applied to the current image) is in flight for the probes; a failure leaves it
+    /// in flight for good.
     fn on_disk<T: Default>(
         &mut self,
         change: impl FnOnce(&mut LogImage),
@@ -134,12 +136,25 @@ impl LogStore {
         let Some(disk) = &mut self.disk else {
             return Ok(T::default());
         };
-        op(disk).inspect_err(|_| {
+        {
             let mut c = lock(&self.cache);
             let mut would_be = c.image();
             change(&mut would_be);
-            c.mark_write_failed(would_be);
-        })
+            c.begin_write(would_be);
+        }
+        op(disk).inspect_err(|_| lock(&self.cache).mark_write_failed())
+    }
+
+    /// Waits for the disk to finish what `on_disk` gave it, then shows the change: `apply`
+    /// updates the cache (which openraft and the probes read) and the write is no longer in
+    /// flight.
+    async fn settled(&self, apply: impl FnOnce(&mut LogCache)) {
+        if let Some(d) = &self.disk {
+            disk::settle(d.vfs()).await;
+        }
+        let mut c = lock(&self.cache);
+        apply(&mut c);
+        c.end_write();
     }
 
     fn save_meta(&mut self, meta: MetaRecord) -> Result<(), LogStoreError> {
@@ -159,7 +174,7 @@ impl LogStore {
         let compact_due = self
             .on_disk(purged, |disk| disk.purge(log_id, removed))
             .map_err(write_err)?;
-        lock(&self.cache).purge(log_id);
+        self.settled(|c| c.purge(log_id)).await;
         self.reporter.report(|| Observation::Purged {
             upto: log_ref(&log_id),
         });
@@ -167,6 +182,7 @@ impl LogStore {
             let cache = self.cache.clone();
             self.on_disk(|_| {}, |disk| disk.compact(&lock(&cache)))
                 .map_err(write_err)?;
+            self.settled(|_| {}).await;
         }
         Ok(())
     }
@@ -189,7 +205,8 @@ pub struct LogProbe {
 }
 
 /// What a durable store holds for a probe: what it acknowledged, which a power failure must
-/// not change, and the change a failed write was making, which the disk may hold instead.
+/// not change, and the change its write in flight (or its failed write) makes, which the disk
+/// may hold instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbedLog {
     pub acknowledged: LogImage,
@@ -201,7 +218,7 @@ impl LogProbe {
         let c = lock(&self.cache);
         ProbedLog {
             acknowledged: c.image(),
-            in_flight: c.failed_change().cloned(),
+            in_flight: c.in_flight().cloned(),
         }
     }
 }
@@ -253,21 +270,31 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let meta = self.meta_with(|m| m.vote = Some(*vote));
         self.save_meta(meta)
             .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)))?;
-        lock(&self.cache).set_vote(*vote);
+        let saved = *vote;
+        self.settled(|c| c.set_vote(saved)).await;
         self.reporter.report(|| Observation::VoteSaved {
             vote: vote_ref(vote),
         });
         Ok(())
     }
 
+    /// The vote, read at start, as granted but not committed. openraft 0.9 restores a node
+    /// whose committed vote names itself as leader at once, under its old leader id; if its
+    /// crash lost log entries it had appended (and possibly already sent), it then hands their
+    /// log ids to new, different entries, and a follower that holds the old entry takes the
+    /// new one for a match. Read as granted, the vote still binds the node (it grants nobody
+    /// else that term), but leadership needs a new election, as in standard Raft.
     async fn read_vote(&mut self) -> Result<Option<Vote<NodeId>>, StorageError> {
-        Ok(lock(&self.cache).vote())
+        Ok(lock(&self.cache).vote().map(|v| Vote {
+            committed: false,
+            ..v
+        }))
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         let meta = self.meta_with(|m| m.committed = committed);
         self.save_meta(meta).map_err(write_err)?;
-        lock(&self.cache).set_committed(committed);
+        self.settled(|c| c.set_committed(committed)).await;
         if let Some(c) = committed {
             self.reporter.report(|| Observation::CommittedSaved {
                 committed: log_ref(&c),
@@ -307,12 +334,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             self.reporter
                 .report(|| Observation::Appended { entries: refs });
         }
-        {
-            let mut c = lock(&self.cache);
+        self.settled(|c| {
             for e in entries {
                 c.append(e);
             }
-        }
+        })
+        .await;
         if let Some(last) = last {
             self.reporter.report(|| {
                 let mut upto = log_ref(&last);
@@ -336,7 +363,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             |disk| disk.truncate(since, removed),
         )
         .map_err(write_err)?;
-        lock(&self.cache).truncate(log_id.index);
+        self.settled(|c| c.truncate(since)).await;
         self.reporter.report(|| Observation::Truncated {
             since: log_id.index,
         });

@@ -40,6 +40,9 @@ pub enum CrashModel {
 /// What a crash did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CrashReport {
+    /// Changes the device had not even started when the power went (queued behind a slow
+    /// operation): dropped before anything else is decided.
+    pub unstarted: u64,
     pub model: CrashModel,
     /// The disk's clock at the crash (zero without a clock).
     pub at: Duration,
@@ -86,6 +89,10 @@ impl Disk {
         let now = self.device.now();
         self.settle(now);
         self.counters.crashes += 1;
+        // What the device had not started when the power went never reached the disk: the
+        // operations queued behind one still running were issued by a caller that, on a real
+        // machine, would still have been waiting in that earlier call (its fsync, say).
+        let unstarted = self.drop_unstarted(now);
         // The cut belongs to this power cycle: the machine comes back with power.
         self.power_cut = false;
         self.faults.unschedule(FaultKind::PowerCut);
@@ -100,6 +107,7 @@ impl Disk {
                 .flat_map(|i| &i.pending)
                 .filter(|p| p.durable_at.is_some())
                 .count() as u64,
+            unstarted,
             ..CrashReport::default()
         };
         match self.model {
@@ -113,6 +121,23 @@ impl Disk {
         self.unsettled = None;
         self.device.reset(now);
         report
+    }
+
+    /// Forgets every pending change whose operation the device had not started by `now`;
+    /// returns how many.
+    fn drop_unstarted(&mut self, now: Duration) -> u64 {
+        let mut dropped = 0;
+        for inode in self.inodes.values_mut() {
+            let before = inode.pending.len();
+            inode.pending.retain(|p| p.issued <= now);
+            dropped += (before - inode.pending.len()) as u64;
+        }
+        for dir in self.dirs.values_mut() {
+            let before = dir.pending.len();
+            dir.pending.retain(|op| op.issued <= now);
+            dropped += (before - dir.pending.len()) as u64;
+        }
+        dropped
     }
 
     /// Live file entries by path → inode.

@@ -27,6 +27,8 @@ const LATENCY_SALT: u64 = 0x1A7E_5C70_0000_0001;
 /// When one submitted operation finishes and what it cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Timed {
+    /// When the device starts it (the issue time, or later behind what is queued).
+    pub start: Duration,
     /// Completion time on the disk's clock (the issue time when no time passes).
     pub done: Duration,
     /// Device time the operation took, in µs.
@@ -113,6 +115,7 @@ impl Device {
     pub fn submit(&mut self, kind: IoKind) -> Timed {
         let Some(clock) = &self.clock else {
             return Timed {
+                start: Duration::ZERO,
                 done: Duration::ZERO,
                 us: 0,
                 stalled: false,
@@ -145,6 +148,7 @@ impl Device {
         let start = now.max(self.busy_until);
         self.busy_until = start.saturating_add(Duration::from_micros(us));
         Timed {
+            start,
             done: self.busy_until,
             us,
             stalled,

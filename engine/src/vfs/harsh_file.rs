@@ -211,6 +211,7 @@ fn sector_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn w(seq: u64, offset: u64, data: &[u8]) -> Pending {
         Pending {
@@ -219,6 +220,7 @@ mod tests {
                 offset,
                 data: data.to_vec(),
             },
+            issued: Duration::ZERO,
             durable_at: None,
         }
     }
@@ -227,6 +229,7 @@ mod tests {
         Pending {
             seq,
             change: Change::SetLen(len),
+            issued: Duration::ZERO,
             durable_at: None,
         }
     }

@@ -26,6 +26,8 @@ pub(super) enum Node {
 pub(super) struct DirOp {
     pub changes: Vec<(String, Option<Node>)>,
     pub pair: Option<u64>,
+    /// When the device started the operation that made it (see `Pending::issued`).
+    pub issued: Duration,
     /// Completion time of the `sync_dir` that makes this op durable, once one was issued.
     pub durable_at: Option<Duration>,
 }
@@ -50,11 +52,17 @@ impl Dir {
     }
 
     /// Applies a change to the live entries; it becomes durable with the next `sync_dir`.
-    pub fn change(&mut self, changes: Vec<(String, Option<Node>)>, pair: Option<u64>) {
+    pub fn change(
+        &mut self,
+        changes: Vec<(String, Option<Node>)>,
+        pair: Option<u64>,
+        issued: Duration,
+    ) {
         apply(&mut self.live, &changes);
         self.pending.push(DirOp {
             changes,
             pair,
+            issued,
             durable_at: None,
         });
     }
@@ -149,9 +157,9 @@ mod tests {
     #[test]
     fn ops_become_durable_when_their_sync_completes() {
         let mut d = Dir::default();
-        d.change(set("a", 1), None);
+        d.change(set("a", 1), None, Duration::ZERO);
         d.stamp_all(Duration::from_millis(5));
-        d.change(set("b", 2), None);
+        d.change(set("b", 2), None, Duration::ZERO);
         assert_eq!(
             d.settle(Duration::from_millis(4)),
             Some(Duration::from_millis(5))
@@ -166,9 +174,9 @@ mod tests {
     #[test]
     fn stamping_through_a_pair_stamps_the_prefix_before_it() {
         let mut d = Dir::default();
-        d.change(set("a", 1), None);
-        d.change(set("b", 2), Some(7));
-        d.change(set("c", 3), Some(8));
+        d.change(set("a", 1), None, Duration::ZERO);
+        d.change(set("b", 2), Some(7), Duration::ZERO);
+        d.change(set("c", 3), Some(8), Duration::ZERO);
         assert_eq!(d.stamp_through(7, Duration::ZERO), vec![7]);
         assert_eq!(d.stamp_through(7, Duration::ZERO), Vec::<u64>::new());
         d.settle(Duration::ZERO);

@@ -41,6 +41,8 @@ pub(super) struct Disk {
     /// A fingerprint of every operation asked of the disk, in order (kind and path), so two
     /// runs that issue different disk operations differ even where the data agrees.
     pub(super) op_digest: Fnv1a,
+    /// When the device started the operation being carried out (see [`Pending::issued`]).
+    pub(super) issued: Duration,
     /// Every directory that exists now, by normalised path. The roots `/` and `` (relative
     /// paths) always exist; any other directory is an entry of its parent.
     pub(super) dirs: BTreeMap<PathBuf, Dir>,
@@ -69,6 +71,9 @@ pub(super) struct Inode {
 pub(super) struct Pending {
     pub(super) seq: u64,
     pub(super) change: Change,
+    /// When the device started the operation that made it: a change the device had not started
+    /// when the power failed never reached the disk.
+    pub(super) issued: Duration,
     /// Completion time of the `sync` that makes this change durable, once one was issued.
     pub(super) durable_at: Option<Duration>,
 }
@@ -80,10 +85,11 @@ pub(super) enum Change {
 }
 
 impl Inode {
-    pub(super) fn push(&mut self, seq: u64, change: Change) {
+    pub(super) fn push(&mut self, seq: u64, change: Change, issued: Duration) {
         self.pending.push(Pending {
             seq,
             change,
+            issued,
             durable_at: None,
         });
     }
@@ -119,6 +125,7 @@ impl Disk {
             faults,
             counters: VfsCounters::default(),
             op_digest: Fnv1a::new(),
+            issued: Duration::ZERO,
             dirs,
             inodes: BTreeMap::new(),
             next_inode: 1,
@@ -153,9 +160,11 @@ impl Disk {
         Ok(self.counters.ops)
     }
 
-    /// Puts one operation on the device; returns when it completes.
+    /// Puts one operation on the device; returns when it completes. The changes it makes
+    /// are stamped with when the device starts it (`issued`).
     pub(super) fn timed(&mut self, kind: IoKind) -> Duration {
         let t = self.device.submit(kind);
+        self.issued = t.start;
         self.counters.io_time_us += t.us;
         self.counters.io_stalls += u64::from(t.stalled);
         t.done
@@ -271,6 +280,7 @@ impl Disk {
             return Ok(offset);
         }
         let seq = self.next_seq();
+        let issued = self.issued;
         let inode = self.inode_mut(ino);
         write_into(&mut inode.live, offset, data);
         inode.push(
@@ -279,6 +289,7 @@ impl Disk {
                 offset,
                 data: data.to_vec(),
             },
+            issued,
         );
         Ok(offset)
     }
@@ -340,12 +351,13 @@ impl Disk {
     /// gentle model the new entry is durable at once, as it was before the harsh model.
     pub(super) fn mkdir(&mut self, parent: &Path, name: String, path: PathBuf) {
         let durable = self.model == CrashModel::Gentle;
+        let issued = self.issued;
         let p = self.dirs.get_mut(parent).expect("parent exists");
         let change = vec![(name, Some(Node::Dir))];
         if durable {
             p.change_durably(change);
         } else {
-            p.change(change, None);
+            p.change(change, None, issued);
         }
         self.dirs.insert(path, Dir::default());
     }

@@ -314,16 +314,18 @@ impl Vfs for SimVfs {
         match disk.dirs[&dir].file(&name) {
             Some(ino) => {
                 let seq = disk.next_seq();
+                let issued = disk.issued;
                 let inode = disk.inode_mut(ino);
                 inode.live.clear();
-                inode.push(seq, Change::SetLen(0));
+                inode.push(seq, Change::SetLen(0), issued);
             }
             None => {
                 let ino = disk.next_inode;
                 disk.next_inode += 1;
                 disk.inodes.insert(ino, Inode::default());
+                let issued = disk.issued;
                 let d = disk.dirs.get_mut(&dir).expect("checked above");
-                d.change(vec![(name, Some(Node::File(ino)))], None);
+                d.change(vec![(name, Some(Node::File(ino)))], None, issued);
             }
         }
         Ok(())
@@ -392,9 +394,10 @@ impl Vfs for SimVfs {
         let cur = disk.inodes[&ino].live.len() as u64;
         disk.check_write("truncate", path, len.saturating_sub(cur))?;
         let seq = disk.next_seq();
+        let issued = disk.issued;
         let inode = disk.inode_mut(ino);
         inode.live.resize(new_len, 0);
-        inode.push(seq, Change::SetLen(len));
+        inode.push(seq, Change::SetLen(len), issued);
         Ok(())
     }
 
@@ -461,16 +464,17 @@ impl Vfs for SimVfs {
             return Err(not_found(to));
         }
         let file = Some(Node::File(ino));
+        let issued = disk.issued;
         if from_dir == to_dir {
             let d = disk.dirs.get_mut(&from_dir).expect("looked up");
-            d.change(vec![(from_name, None), (to_name, file)], None);
+            d.change(vec![(from_name, None), (to_name, file)], None, issued);
         } else {
             let pair = disk.next_pair;
             disk.next_pair += 1;
             let d = disk.dirs.get_mut(&from_dir).expect("looked up");
-            d.change(vec![(from_name, None)], Some(pair));
+            d.change(vec![(from_name, None)], Some(pair), issued);
             let d = disk.dirs.get_mut(&to_dir).expect("checked above");
-            d.change(vec![(to_name, file)], Some(pair));
+            d.change(vec![(to_name, file)], Some(pair), issued);
         }
         disk.collect_garbage();
         Ok(())
@@ -482,8 +486,9 @@ impl Vfs for SimVfs {
         disk.timed(IoKind::Metadata);
         disk.lookup(path)?;
         let (dir, name) = split(path)?;
+        let issued = disk.issued;
         let d = disk.dirs.get_mut(&dir).expect("looked up");
-        d.change(vec![(name, None)], None);
+        d.change(vec![(name, None)], None, issued);
         disk.collect_garbage();
         Ok(())
     }

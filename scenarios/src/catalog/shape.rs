@@ -1,5 +1,5 @@
 //! The shape every scenario's plan starts from: cluster size (3, 5 or 7 nodes), Raft timing,
-//! network base, workload and liveness phase, all drawn from the seed.
+//! network base, disk latency, workload and liveness phase, all drawn from the seed.
 //!
 //! Scenarios adjust a drawn plan (a membership scenario boots spare nodes, a compaction
 //! scenario snapshots often) and add their fault schedule; everything else about a run's
@@ -8,6 +8,8 @@
 use faultline_sim::plan::{
     ClusterPlan, LivenessPlan, LogStoreKind, OpMix, Plan, RaftPlan, Switches, WorkloadPlan,
 };
+
+use faultline_engine::vfs::IoLatency;
 
 use crate::rng::SeedRng;
 
@@ -26,6 +28,11 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
     let think_min_ms = rng.range(1, 20);
     let think_max_ms = think_min_ms + rng.range(5, 40);
     let duration_ms = rng.range(3_000, 8_000);
+    // Disks differ from seed to seed: an fsync takes from 0.1 ms up to 1–4 ms.
+    let disk_latency = IoLatency {
+        fsync_us: (100, 1_000 * rng.range(1, 4)),
+        ..IoLatency::realistic()
+    };
     Plan {
         scenario: scenario.to_string(),
         seed,
@@ -45,6 +52,7 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
             latency_min_ms,
             latency_max_ms,
             loss: 0.0,
+            disk_latency,
         },
         workload: WorkloadPlan {
             clients: rng.range(3, 7) as u32,

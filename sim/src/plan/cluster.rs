@@ -1,7 +1,8 @@
 //! `ClusterPlan`: the shape of the simulated cluster a plan runs on — node and voter counts,
-//! the log store, Raft timing, RPC and client timeouts, and the network's base latency and
-//! loss. Plain data; `run` turns it into the world's config.
+//! the log store, Raft timing, RPC and client timeouts, the network's base latency and loss,
+//! and the disks' latency model. Plain data; `run` turns it into the world's config.
 
+use faultline_engine::vfs::IoLatency;
 use serde::{Deserialize, Serialize};
 
 use super::error::PlanError;
@@ -60,6 +61,10 @@ pub struct ClusterPlan {
     pub latency_max_ms: u64,
     /// Base probability that a message is lost.
     pub loss: f64,
+    /// How long every disk operation takes (simulated time), drawn per operation from each
+    /// node's disk stream. Absent in older plans: a realistic SSD.
+    #[serde(default = "IoLatency::realistic")]
+    pub disk_latency: IoLatency,
 }
 
 impl Default for ClusterPlan {
@@ -74,6 +79,7 @@ impl Default for ClusterPlan {
             latency_min_ms: 1,
             latency_max_ms: 5,
             loss: 0.0,
+            disk_latency: IoLatency::realistic(),
         }
     }
 }
@@ -129,6 +135,9 @@ impl ClusterPlan {
                 "cluster.loss",
                 format!("must be in [0, 0.5), got {}", self.loss),
             );
+        }
+        if let Err(e) = self.disk_latency.validate() {
+            return bad("cluster.disk_latency", e.to_string());
         }
         Ok(())
     }

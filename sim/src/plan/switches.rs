@@ -12,11 +12,22 @@ pub struct Switches {
     /// At every power failure (and one last one of every node at the end), recover the node's
     /// engine and Raft log from its crashed disk and compare with what they acknowledged.
     pub power_probes: bool,
+    /// Disk operations take simulated time (the plan's latency model); off: they complete in
+    /// the instant they are issued.
+    pub io_time: bool,
+    /// Power failures follow the harsh crash model (any sound subset of unsynced writes
+    /// survives, directory entries only once synced); off: the gentle one (every unsynced write
+    /// lost, the last one maybe torn).
+    pub harsh_crashes: bool,
 }
 
 impl Default for Switches {
     fn default() -> Self {
-        Switches { power_probes: true }
+        Switches {
+            power_probes: true,
+            io_time: true,
+            harsh_crashes: true,
+        }
     }
 }
 
@@ -31,6 +42,12 @@ impl Switches {
         let mut out = Vec::new();
         if !self.power_probes {
             out.push("--no-probes");
+        }
+        if !self.io_time {
+            out.push("--no-io-time");
+        }
+        if !self.harsh_crashes {
+            out.push("--gentle-crash");
         }
         out
     }

@@ -7,6 +7,8 @@
 //! is right after the world booted.
 
 use std::cell::{Cell, RefCell};
+
+use faultline_engine::vfs::CrashModel;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -102,6 +104,15 @@ pub fn world_config(plan: &Plan) -> WorldConfig {
         boot_timeout: Duration::from_secs(10),
         time_limit: Duration::from_millis(budget_ms),
         power_probes: plan.switches.power_probes,
+        disk_latency: plan
+            .switches
+            .io_time
+            .then(|| plan.cluster.disk_latency.clone()),
+        crash_model: if plan.switches.harsh_crashes {
+            CrashModel::Harsh
+        } else {
+            CrashModel::Gentle
+        },
     }
 }
 

@@ -8,6 +8,7 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use faultline_engine::vfs::{CrashModel, IoLatency};
 use serde::{Deserialize, Serialize};
 
 use super::error::WorldError;
@@ -112,6 +113,10 @@ pub struct WorldConfig {
     /// Recover each crashed disk's engine and Raft log at every power failure (see
     /// `power_probe`).
     pub power_probes: bool,
+    /// How long disk operations take in simulated time (`None`: no time at all).
+    pub disk_latency: Option<IoLatency>,
+    /// What a power failure may do to each disk's unsynced state.
+    pub crash_model: CrashModel,
 }
 
 impl Default for WorldConfig {
@@ -127,6 +132,8 @@ impl Default for WorldConfig {
             boot_timeout: Duration::from_secs(10),
             time_limit: Duration::from_secs(600),
             power_probes: true,
+            disk_latency: None,
+            crash_model: CrashModel::Harsh,
         }
     }
 }
@@ -168,6 +175,10 @@ impl WorldConfig {
             if d.is_zero() {
                 return bad(format!("{name} must be positive"));
             }
+        }
+        if let Some(l) = &self.disk_latency {
+            l.validate()
+                .map_err(|e| WorldError::Config(format!("disk latency: {e}")))?;
         }
         self.raft.to_openraft().map(|_| ())
     }

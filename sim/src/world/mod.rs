@@ -258,12 +258,17 @@ impl World {
             trace: self.trace.clone(),
             observations: self.observations.clone(),
         };
-        let slot = Arc::new(NodeSlot::boot(
-            id,
-            SimVfs::new(disk_seed),
-            program,
-            self.trace.clone(),
-        ));
+        let disk = SimVfs::new(disk_seed);
+        disk.set_crash_model(self.config.crash_model);
+        // The disk takes its time on the simulated clock (a node waits for it: `consensus::disk`).
+        disk.set_clock(Arc::new(|| {
+            madsim::time::TimeHandle::try_current()
+                .map(|t| t.elapsed())
+                .unwrap_or_default()
+        }));
+        disk.set_latency(self.config.disk_latency.clone())
+            .map_err(|e| WorldError::Config(format!("disk latency: {e}")))?;
+        let slot = Arc::new(NodeSlot::boot(id, disk, program, self.trace.clone()));
         self.network.register(Host::Node(id), slot.sim_id());
         self.lock_slots().insert(id, slot.clone());
         slot.wait_started(self.config.boot_timeout).await?;
