@@ -60,5 +60,6 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
             ..LivenessPlan::default()
         },
         bug: None,
+        plant: None,
     }
 }

@@ -41,6 +41,11 @@ pub struct Plan {
     /// the `planted-bugs` feature). Absent in every normal plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bug: Option<String>,
+    /// A harness plant (`crate::plant`; needs a build with the `harness-plants` feature):
+    /// how the watchdog's tests make a seed hang, abort or eat memory. Absent in every
+    /// normal plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<String>,
 }
 
 impl Plan {
@@ -54,6 +59,7 @@ impl Plan {
             faults: Vec::new(),
             liveness: LivenessPlan::default(),
             bug: None,
+            plant: None,
         }
     }
 
@@ -94,6 +100,7 @@ impl Plan {
             ));
         }
         self.planted_bug()?;
+        crate::plant::check(self.plant.as_deref()).map_err(|e| PlanError::invalid("plant", e))?;
         self.cluster.validate()?;
         self.workload.validate()?;
         self.liveness.validate()?;
