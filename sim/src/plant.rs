@@ -22,10 +22,19 @@ pub enum Plant {
     Abort,
     /// A task inside the simulation allocates (and touches) memory until stopped.
     Oom,
+    /// A task blocks the seed's thread in synchronous code for a minute of wall-clock time:
+    /// no await point, so the watchdog can only abandon (or, isolated, kill) the seed.
+    Stuck,
 }
 
 impl Plant {
-    pub const ALL: [Plant; 4] = [Plant::Hang, Plant::CheckerPanic, Plant::Abort, Plant::Oom];
+    pub const ALL: [Plant; 5] = [
+        Plant::Hang,
+        Plant::CheckerPanic,
+        Plant::Abort,
+        Plant::Oom,
+        Plant::Stuck,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -33,6 +42,7 @@ impl Plant {
             Plant::CheckerPanic => "checker-panic",
             Plant::Abort => "abort",
             Plant::Oom => "oom",
+            Plant::Stuck => "stuck",
         }
     }
 }
@@ -79,7 +89,9 @@ pub fn check(plant: Option<&str>) -> Result<Option<Plant>, String> {
         return Ok(None);
     };
     if cfg!(feature = "harness-plants") {
-        name.parse().map(Some).map_err(|e: UnknownPlant| e.to_string())
+        name.parse()
+            .map(Some)
+            .map_err(|e: UnknownPlant| e.to_string())
     } else {
         Err(format!(
             "this build has no harness plants (plan names {name:?}): rebuild with `--features harness-plants`"
@@ -104,7 +116,11 @@ mod tests {
     #[test]
     fn a_default_build_refuses_every_plant() {
         for p in Plant::ALL {
-            assert!(check(Some(p.name())).unwrap_err().contains("harness-plants"));
+            assert!(
+                check(Some(p.name()))
+                    .unwrap_err()
+                    .contains("harness-plants")
+            );
         }
     }
 
@@ -112,6 +128,10 @@ mod tests {
     #[test]
     fn a_plants_build_accepts_known_names_only() {
         assert_eq!(check(Some("hang")), Ok(Some(Plant::Hang)));
-        assert!(check(Some("nope")).unwrap_err().contains("unknown harness plant"));
+        assert!(
+            check(Some("nope"))
+                .unwrap_err()
+                .contains("unknown harness plant")
+        );
     }
 }

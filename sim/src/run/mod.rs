@@ -18,8 +18,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::{Deserialize, Serialize};
 
-pub use report::write_report;
 pub use crate::world::runner::{Cancel, Stop, StopCause};
+pub use report::write_report;
 
 use crate::check::violation::{Property, Violation};
 use crate::history::{History, Outcome};
@@ -197,11 +197,17 @@ pub fn run_plan_with(plan: &Plan, cancel: &Cancel) -> RunResult {
     if let Some(message) = panic {
         // A stop the watchdog asked for, or the runtime's simulated time limit, is a hang (or
         // a memory overrun), not a crash of the system under test.
-        let property = match cancel.stopped().map(|s| s.cause) {
-            Some(StopCause::WallClock) => Property::Hang,
-            Some(StopCause::Memory) => Property::Oom,
-            None if message.contains("time limit exceeded") => Property::Hang,
-            None => Property::Panic,
+        let (property, message) = match cancel.stopped() {
+            Some(Stop {
+                cause: StopCause::WallClock,
+                message,
+            }) => (Property::Hang, message),
+            Some(Stop {
+                cause: StopCause::Memory,
+                message,
+            }) => (Property::Oom, message),
+            None if message.contains("time limit exceeded") => (Property::Hang, message),
+            None => (Property::Panic, message),
         };
         violations.push(Violation::new(property, message));
     } else if let Some(why) = &sim.aborted {

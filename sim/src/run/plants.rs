@@ -1,5 +1,5 @@
-//! Where each harness plant (`crate::plant`) strikes in a run: the hang, the abort and the
-//! memory hog are tasks of the simulation itself, started at the beginning of the seed's main
+//! Where each harness plant (`crate::plant`) strikes in a run: the hang, the abort, the memory
+//! hog and the stuck thread are tasks of the simulation itself, started at the beginning of the seed's main
 //! task; the checker panic fires inside the same `catch_unwind` the real checks run in. In a
 //! build without the `harness-plants` feature both functions do nothing (and `Plan::validate`
 //! refuses any plan that names a plant).
@@ -44,6 +44,13 @@ pub(super) fn start_in_simulation(plant: Option<Plant>) {
                         madsim::time::sleep(Duration::from_millis(1)).await;
                     }
                     std::future::pending::<()>().await;
+                });
+            }
+            Some(Plant::Stuck) => {
+                madsim::task::spawn_local(async {
+                    madsim::time::sleep(Duration::from_millis(100)).await;
+                    // Real time, on purpose: the seed's thread is blocked, out of reach.
+                    std::thread::sleep(Duration::from_secs(60));
                 });
             }
             Some(Plant::CheckerPanic) | None => {}

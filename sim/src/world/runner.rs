@@ -231,9 +231,9 @@ where
             inner: Box::pin(body()),
             cancel: spec.cancel,
         };
-        seeded_tokio.block_on(real_tokio::task::unconstrained(async move {
-            rt.block_on(main)
-        }))
+        seeded_tokio.block_on(real_tokio::task::unconstrained(
+            async move { rt.block_on(main) },
+        ))
     });
     match spawned {
         Ok(handle) => handle.join().map_err(|payload| Finding {
@@ -365,7 +365,8 @@ mod tests {
     fn a_cancel_before_the_run_stops_it_at_its_first_poll() {
         let spec = RunSpec::default();
         spec.cancel.cancel(StopCause::Memory, "too big");
-        spec.cancel.cancel(StopCause::WallClock, "ignored: the first stop wins");
+        spec.cancel
+            .cancel(StopCause::WallClock, "ignored: the first stop wins");
         let r: Result<(), Finding> = run_seed(5, &spec, || async {});
         assert_eq!(r.unwrap_err().message, "too big");
     }
