@@ -22,13 +22,15 @@ use std::sync::Mutex;
 
 use faultline_engine::planted::Bug;
 use faultline_sim::plan::Plan;
-use faultline_sim::run::{Verdict, run_plan};
+use faultline_sim::run::{Verdict, panic_text};
 use serde::Serialize;
 
 use crate::catalog::Scenario;
 use crate::fresh::replay_fresh;
-use crate::outcome::reason;
+use crate::result::reason;
 use crate::runner::plan_of;
+use crate::summary::BugCell;
+use crate::watchdog::{Limits, run_in_process};
 
 /// `faultline repro --scenario S --seed N --bug B`.
 pub fn repro_line(scenario: &str, seed: u64, bug: Bug) -> String {
@@ -85,6 +87,28 @@ impl Cell {
     pub fn caught(&self) -> bool {
         self.detection.is_some()
     }
+
+    /// The cell as a campaign summary holds it.
+    pub fn summary(&self) -> BugCell {
+        BugCell {
+            bug: self.bug.name().to_string(),
+            scenario: self.scenario.to_string(),
+            budget: self.budget,
+            seeds_run: self.seeds_run,
+            seeds_to_detection: self.detection.as_ref().map(|d| d.seeds_to_detection),
+            properties: self
+                .detection
+                .as_ref()
+                .map_or_else(Vec::new, |d| d.properties.clone()),
+            repro: self.detection.as_ref().map(|d| d.repro.clone()),
+            healthy_failures: self
+                .healthy_failures
+                .iter()
+                .map(|h| (h.seed, h.reason.clone()))
+                .collect(),
+            unconfirmed: self.unconfirmed.clone(),
+        }
+    }
 }
 
 /// A seed's verdict reduced to what the matrix needs: `None` = passed.
@@ -139,7 +163,11 @@ impl Hunter {
             unconfirmed: Vec::new(),
         };
         'hunt: for chunk in seeds.chunks(self.jobs) {
-            let results = in_parallel(chunk, |seed| failure_of(scenario, seed, Some(bug)));
+            let results = in_parallel(
+                chunk,
+                |seed| failure_of(scenario, seed, Some(bug)),
+                harness_panic,
+            );
             let failing: Vec<u64> = chunk
                 .iter()
                 .zip(&results)
@@ -213,7 +241,11 @@ impl Hunter {
             .filter(|s| known(*s).is_none())
             .collect();
         for chunk in missing.chunks(self.jobs) {
-            let results = in_parallel(chunk, |seed| failure_of(scenario, seed, None));
+            let results = in_parallel(
+                chunk,
+                |seed| failure_of(scenario, seed, None),
+                harness_panic,
+            );
             let mut cache = self.healthy.lock().unwrap_or_else(|e| e.into_inner());
             for (seed, r) in chunk.iter().zip(results) {
                 cache.insert((scenario.name(), *seed), r.map(|(_, why, _)| why));
@@ -230,13 +262,16 @@ impl Hunter {
     }
 }
 
-/// Runs one seed; a plan that cannot be built counts as a failure.
+/// Runs one seed under the seed watchdog (a bug that hangs a seed is a `hang` failure); a
+/// plan that cannot be built counts as a failure. Only `fail` is a failure: a seed that is
+/// `unknown` or `vacuous` with the bug is no detection, and one that is so without the bug
+/// does not void a detection (nothing was violated without the bug).
 fn failure_of(scenario: &dyn Scenario, seed: u64, bug: Option<Bug>) -> SeedFailure {
     let plan = match plan_with_bug(scenario, seed, bug) {
         Ok(plan) => plan,
         Err(e) => return Some((vec!["plan".to_string()], e, String::new())),
     };
-    let verdict: Verdict = run_plan(&plan).verdict;
+    let verdict: Verdict = run_in_process(&plan, &Limits::default()).result.verdict;
     if !verdict.failed() {
         return None;
     }
@@ -248,29 +283,35 @@ fn failure_of(scenario: &dyn Scenario, seed: u64, bug: Option<Bug>) -> SeedFailu
     Some((properties, reason(&verdict), verdict.trace_hash.clone()))
 }
 
-/// `f` over `seeds`, all at once, results in seed order. Runs outside any simulation:
-/// `run_plan` gives every seed its own fresh thread anyway.
-fn in_parallel<R: Send>(seeds: &[u64], f: impl Fn(u64) -> R + Sync) -> Vec<R> {
+/// A panic in the harness around a seed, as the seed's failure.
+fn harness_panic(seed: u64, panic: String) -> SeedFailure {
+    Some((
+        vec!["harness-panic".to_string()],
+        format!("harness-panic: the runner panicked around seed {seed}: {panic}"),
+        String::new(),
+    ))
+}
+
+/// `f` over `seeds`, all at once, results in seed order; a panic in `f` becomes
+/// `on_panic(seed, message)` instead of ending the matrix. Runs outside any simulation: the
+/// watchdog gives every seed threads of its own anyway.
+fn in_parallel<R: Send>(
+    seeds: &[u64],
+    f: impl Fn(u64) -> R + Sync,
+    on_panic: fn(u64, String) -> R,
+) -> Vec<R> {
     let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = seeds
             .iter()
-            .map(|&seed| scope.spawn(move || f(seed)))
+            .map(|&seed| (seed, scope.spawn(move || f(seed))))
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .map(|(seed, h)| {
+                h.join()
+                    .unwrap_or_else(|p| on_panic(seed, panic_text(p.as_ref())))
+            })
             .collect()
     })
-}
-
-/// The median of the seeds-to-detection of a bug's caught cells, if any.
-pub fn median_seeds_to_detection(cells: &[Cell], bug: Bug) -> Option<u64> {
-    let mut v: Vec<u64> = cells
-        .iter()
-        .filter(|c| c.bug == bug && c.caught())
-        .filter_map(|c| c.detection.as_ref().map(|d| d.seeds_to_detection))
-        .collect();
-    v.sort_unstable();
-    v.get(v.len().checked_sub(1)? / 2).copied()
 }

@@ -76,7 +76,7 @@ fn plan_then_repro_writes_the_report() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let verdict: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(verdict["ok"], true);
+    assert_eq!(verdict["status"], "pass");
     assert_eq!(verdict["seed"], 5);
     let report = reports.join("minority-write").join("5");
     for file in ["plan.json", "history.jsonl", "trace.log", "verdict.json"] {

@@ -11,7 +11,7 @@ use faultline_sim::check::read::Format;
 use faultline_sim::check::{Budget, CheckOptions, Mode, Report, Verdict, check};
 use faultline_sim::history::History;
 
-use super::Outcome;
+use super::Exit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModelArg {
@@ -77,7 +77,7 @@ pub struct CheckArgs {
     pub(super) files: Vec<PathBuf>,
 }
 
-pub fn run(args: &CheckArgs) -> Result<Outcome> {
+pub fn run(args: &CheckArgs) -> Result<Exit> {
     let mut budget =
         Budget::unlimited().with_memo_bytes(args.max_memory_mib.saturating_mul(1 << 20));
     budget.max_steps = args.max_steps;
@@ -96,7 +96,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         budget,
         threads: args.threads,
     };
-    let mut worst = Outcome::Success;
+    let mut worst = Exit::Success;
     for path in &args.files {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -112,9 +112,9 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         let elapsed = start.elapsed();
         print_report(args, path, &history, &report, elapsed)?;
         worst = match (worst, report.verdict) {
-            (_, Verdict::Illegal) | (Outcome::Violation, _) => Outcome::Violation,
-            (_, Verdict::Unknown) | (Outcome::Undecided, _) => Outcome::Undecided,
-            _ => Outcome::Success,
+            (_, Verdict::Illegal) | (Exit::Violation, _) => Exit::Violation,
+            (_, Verdict::Unknown) | (Exit::Undecided, _) => Exit::Undecided,
+            _ => Exit::Success,
         };
     }
     Ok(worst)
