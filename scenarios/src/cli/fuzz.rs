@@ -76,6 +76,14 @@ fn random_seed_base() -> u64 {
     h.finish() >> 2
 }
 
+impl FuzzArgs {
+    /// The `--shard` given, as `I/N`.
+    #[cfg(test)]
+    pub fn shard_spec(&self) -> String {
+        self.shard.to_string()
+    }
+}
+
 pub fn run(args: &FuzzArgs) -> Result<Exit> {
     let interrupt = Interrupt::install()?;
     let scenarios = catalog::select(&args.scenario)?;

@@ -63,6 +63,14 @@ pub struct RunArgs {
     watch: WatchArgs,
 }
 
+impl RunArgs {
+    /// The `--shard` given, as `I/N`.
+    #[cfg(test)]
+    pub fn shard_spec(&self) -> String {
+        self.shard.to_string()
+    }
+}
+
 pub fn run(args: &RunArgs) -> Result<Exit> {
     let interrupt = Interrupt::install()?;
     let scenarios = catalog::select(&args.scenario)?;
