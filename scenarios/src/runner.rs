@@ -41,6 +41,9 @@ pub struct RunnerConfig {
     pub isolate: Option<PathBuf>,
     /// Harness plants to switch on in given seeds (builds with `harness-plants` only).
     pub plants: Vec<PlantAt>,
+    /// Run seeds without the watchdog, straight on the worker (only to measure what the
+    /// watchdog costs: a hang then hangs the campaign).
+    pub unwatched: bool,
 }
 
 /// Which executable fresh-process replays spawn, and how often.
@@ -60,6 +63,7 @@ impl Default for RunnerConfig {
             limits: Limits::default(),
             isolate: None,
             plants: Vec::new(),
+            unwatched: false,
         }
     }
 }
@@ -113,6 +117,11 @@ impl RunnerConfig {
     pub fn execute(&self, plan: &Plan, trace: bool) -> Run {
         match &self.isolate {
             Some(exe) => run_in_child(exe, plan, &self.limits, trace),
+            None if self.unwatched => Run {
+                result: faultline_sim::run::run_plan(plan),
+                completed: true,
+                retry_alone: false,
+            },
             None => run_in_process(plan, &self.limits),
         }
     }

@@ -5,7 +5,10 @@
 //! seed broke a limit or the harness.
 //!
 //! **In process** ([`run_in_process`]): the run (simulation and checks) happens on a job thread
-//! of its own while the caller waits with a timeout and samples the process's resident memory.
+//! while the caller waits with a timeout and samples the process's resident memory. Each
+//! calling thread keeps one long-lived job thread (its checks then run on a warm thread, as
+//! they did on the worker before there was a watchdog); the simulation still gets a fresh
+//! thread per run from `run_plan_with`.
 //! At a limit the watchdog stops the seed through its `Cancel` handle (the simulation's main
 //! task panics at its next poll, which a 1 ms simulated timer brings about even when a task
 //! spins; see `faultline_sim::world::runner`) and the verdict keeps everything recorded up to
@@ -21,6 +24,7 @@
 //! child's own resident set, and a child that aborts or dies of a signal is an `abort`
 //! finding. This is the mode for campaigns where seeds may abort or leak.
 
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -157,31 +161,94 @@ fn mark_stopped(verdict: &mut Verdict, property: Property, message: String) {
     }
 }
 
+/// What a job thread sends back: the run, or the text of a panic around it.
+type JobResult = Result<RunResult, String>;
+
+/// A job thread: runs the plans it is sent, one at a time, and sends each result back.
+struct JobThread {
+    jobs: mpsc::Sender<(Plan, Cancel)>,
+    results: mpsc::Receiver<JobResult>,
+}
+
+impl JobThread {
+    fn spawn() -> std::io::Result<JobThread> {
+        let (jobs, job_rx) = mpsc::channel::<(Plan, Cancel)>();
+        let (result_tx, results) = mpsc::channel();
+        // The job thread lives outside the simulation (`run_plan_with` gives the simulation a
+        // fresh thread of its own); it exists so the watchdog can wait for it with a timeout.
+        // It ends when its caller drops it (or, abandoned, when its stuck run ends).
+        #[allow(clippy::disallowed_methods)]
+        std::thread::Builder::new()
+            .name("seed-job".to_string())
+            .spawn(move || {
+                for (plan, cancel) in job_rx {
+                    let r = catch_unwind(AssertUnwindSafe(|| run_plan_with(&plan, &cancel)));
+                    if result_tx
+                        .send(r.map_err(|p| panic_text(p.as_ref())))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            })?;
+        Ok(JobThread { jobs, results })
+    }
+}
+
+thread_local! {
+    /// The calling thread's job thread, kept between runs; dropped when a run is abandoned.
+    static JOB_THREAD: RefCell<Option<JobThread>> = const { RefCell::new(None) };
+}
+
 /// Runs `plan` in this process under `limits` (see the module docs).
 pub fn run_in_process(plan: &Plan, limits: &Limits) -> Run {
     let wall = limits.wall_for(plan);
     let cancel = Cancel::default();
-    let (tx, rx) = mpsc::channel();
-    let job = {
-        let (plan, cancel) = (plan.clone(), cancel.clone());
-        // The job thread lives outside the simulation (`run_plan_with` gives the simulation a
-        // fresh thread of its own); it exists so the watchdog can wait for it with a timeout.
-        #[allow(clippy::disallowed_methods)]
-        std::thread::Builder::new()
-            .name(format!("seed-job-{}", plan.seed))
-            .spawn(move || {
-                let r = catch_unwind(AssertUnwindSafe(|| run_plan_with(&plan, &cancel)));
-                let _ = tx.send(r.map_err(|p| panic_text(p.as_ref())));
-            })
+    let job = JOB_THREAD.with_borrow_mut(|slot| {
+        let thread = match slot.take() {
+            Some(t) => t,
+            None => JobThread::spawn()?,
+        };
+        match thread.jobs.send((plan.clone(), cancel.clone())) {
+            Ok(()) => Ok(thread),
+            // Its thread is gone (it cannot be: it only ends when dropped); start afresh.
+            Err(mpsc::SendError(job)) => {
+                let fresh = JobThread::spawn()?;
+                let _ = fresh.jobs.send(job);
+                Ok(fresh)
+            }
+        }
+    });
+    let job: JobThread = match job {
+        Ok(job) => job,
+        Err(e) => {
+            let e: std::io::Error = e;
+            let v = harness_verdict(
+                plan,
+                Property::HarnessPanic,
+                format!("could not spawn the seed's job thread: {e}"),
+            );
+            return finished(plan, v, false, false);
+        }
     };
-    if let Err(e) = job {
-        let v = harness_verdict(
-            plan,
-            Property::HarnessPanic,
-            format!("could not spawn the seed's job thread: {e}"),
-        );
-        return finished(plan, v, false, false);
+    let (run, answered) = watch(plan, limits, wall, &cancel, &job.results);
+    if answered {
+        // Keep the job thread for the next run; an abandoned one is dropped (it ends when
+        // its stuck run does).
+        JOB_THREAD.with_borrow_mut(|slot| *slot = Some(job));
     }
+    run
+}
+
+/// Waits for the job thread's answer under the limits (see the module docs); the flag says
+/// whether the job thread answered (false: abandoned, or gone).
+fn watch(
+    plan: &Plan,
+    limits: &Limits,
+    wall: Duration,
+    cancel: &Cancel,
+    rx: &mpsc::Receiver<JobResult>,
+) -> (Run, bool) {
     let _in_flight = InFlight::enter();
     // Wall-clock limits are the watchdog's business; it runs outside any simulation.
     #[allow(clippy::disallowed_methods)]
@@ -204,11 +271,12 @@ pub fn run_in_process(plan: &Plan, limits: &Limits) -> Run {
                     mark_stopped(verdict, property_of(cause), late);
                 }
                 let retry = crowded && cause == Some(StopCause::Memory);
-                return Run {
+                let run = Run {
                     result,
                     completed,
                     retry_alone: retry,
                 };
+                return (run, true);
             }
             Ok(Err(panic)) => {
                 let v = harness_verdict(
@@ -216,7 +284,7 @@ pub fn run_in_process(plan: &Plan, limits: &Limits) -> Run {
                     Property::HarnessPanic,
                     format!("the runner panicked around the run: {panic}"),
                 );
-                return finished(plan, v, false, false);
+                return (finished(plan, v, false, false), true);
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let v = harness_verdict(
@@ -224,7 +292,7 @@ pub fn run_in_process(plan: &Plan, limits: &Limits) -> Run {
                     Property::HarnessPanic,
                     "the seed's job thread ended without a result",
                 );
-                return finished(plan, v, false, false);
+                return (finished(plan, v, false, false), false);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
@@ -272,7 +340,7 @@ pub fn run_in_process(plan: &Plan, limits: &Limits) -> Run {
                 );
                 let v = harness_verdict(plan, property_of(*cause), message);
                 let retry = *crowded && *cause == StopCause::Memory;
-                return finished(plan, v, false, retry);
+                return (finished(plan, v, false, retry), false);
             }
             Some(_) => {}
         }

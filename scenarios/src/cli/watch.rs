@@ -29,6 +29,9 @@ pub struct WatchArgs {
     /// How long a stopped seed gets to wind down before it is abandoned (in process).
     #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION", hide = true)]
     pub stop_grace: Duration,
+    /// Run seeds without the watchdog (only to measure its cost: a hang hangs the campaign).
+    #[arg(long, hide = true, conflicts_with = "isolate")]
+    pub unwatched: bool,
     /// Switch harness plant NAME on in seed SEED (hang, checker-panic, abort, oom).
     #[cfg(feature = "harness-plants")]
     #[arg(long, value_name = "NAME@SEED", hide = true)]
@@ -47,6 +50,7 @@ impl WatchArgs {
     /// Sets the runner's limits, isolation and plants from the flags.
     pub fn configure(&self, config: &mut RunnerConfig) -> Result<()> {
         config.limits = self.limits();
+        config.unwatched = self.unwatched;
         if self.isolate {
             config.isolate =
                 Some(std::env::current_exe().context("locating the faultline executable")?);
