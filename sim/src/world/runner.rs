@@ -21,7 +21,8 @@
 //! seed through the simulated clock: [`Cancel::cancel`] arms a 1 ms simulated timer whose
 //! waker wakes the seed's main task, and the main task, polled on the seed's own thread,
 //! panics with the stop's message. Simulated time advances with every task poll, so the timer
-//! fires even while a task spins. Nothing is armed until a stop is asked for, so a run that is
+//! fires even while a task spins. If the main task has already finished (a spinning task keeps
+//! madsim from returning even then), the timer's callback panics itself, on the seed's thread. Nothing is armed until a stop is asked for, so a run that is
 //! never stopped schedules exactly what it did before. A seed stuck in synchronous code (a
 //! loop with no await) cannot be stopped this way; its caller has to abandon the thread.
 //!
@@ -94,6 +95,8 @@ pub struct Cancel {
 #[derive(Default)]
 struct CancelState {
     stop: Option<Stop>,
+    /// The main task returned; a stop must then strike from the timer itself.
+    main_done: bool,
     /// The running seed's clock and main-task waker, once its main task was first polled.
     hook: Option<(madsim::time::TimeHandle, Waker)>,
 }
@@ -106,12 +109,25 @@ impl std::fmt::Debug for Cancel {
     }
 }
 
-/// Wakes the seed's main task; called by the simulated timer, on the seed's own thread.
-struct WakeMain(Waker);
+/// Wakes the seed's main task, or panics with the stop when the main task has finished;
+/// called by the simulated timer, on the seed's own thread.
+struct WakeMain {
+    cancel: Cancel,
+    main: Waker,
+}
 
 impl Wake for WakeMain {
     fn wake(self: Arc<Self>) {
-        self.0.wake_by_ref();
+        let state = self.cancel.lock();
+        if state.main_done
+            && let Some(stop) = &state.stop
+        {
+            let message = stop.message.clone();
+            drop(state);
+            panic!("{message}");
+        }
+        drop(state);
+        self.main.wake_by_ref();
     }
 }
 
@@ -135,7 +151,10 @@ impl Cancel {
         if let Some((time, main)) = &state.hook {
             // Polling a fresh sleep registers its timer in the seed's timer wheel (under the
             // wheel's own lock); the timer's callback runs on the seed's thread.
-            let waker = Waker::from(Arc::new(WakeMain(main.clone())));
+            let waker = Waker::from(Arc::new(WakeMain {
+                cancel: self.clone(),
+                main: main.clone(),
+            }));
             let mut sleep = std::pin::pin!(time.sleep(Duration::ZERO));
             let _ = sleep.as_mut().poll(&mut Context::from_waker(&waker));
         }
@@ -175,7 +194,11 @@ impl<F: Future> Future for Cancellable<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         self.cancel.checkpoint(cx);
-        self.inner.as_mut().poll(cx)
+        let poll = self.inner.as_mut().poll(cx);
+        if poll.is_ready() {
+            self.cancel.lock().main_done = true;
+        }
+        poll
     }
 }
 
@@ -359,6 +382,27 @@ mod tests {
             spec.cancel.stopped().map(|s| s.cause),
             Some(StopCause::WallClock)
         );
+    }
+
+    /// The main task returned, but a spinning task keeps madsim from returning: the stop
+    /// strikes from the timer.
+    #[test]
+    fn a_spinning_task_that_outlives_the_main_task_is_stopped_too() {
+        let spec = RunSpec::default();
+        let cancel = spec.cancel.clone();
+        #[allow(clippy::disallowed_methods)] // the test's stand-in for the watchdog thread
+        let watchdog = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            cancel.cancel(StopCause::WallClock, "stopped after the main task");
+        });
+        let r: Result<(), Finding> = run_seed(6, &spec, || async {
+            madsim::task::spawn(std::future::poll_fn(|cx: &mut Context<'_>| {
+                cx.waker().wake_by_ref();
+                Poll::<()>::Pending
+            }));
+        });
+        watchdog.join().unwrap();
+        assert_eq!(r.unwrap_err().message, "stopped after the main task");
     }
 
     #[test]
