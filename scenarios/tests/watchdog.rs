@@ -249,3 +249,63 @@ fn shards_of_a_run_merge_into_the_unsharded_run() {
     );
     assert!(Path::new(&files[1]).exists());
 }
+
+/// A fuzz campaign stopped by SIGTERM finishes the seeds in flight, records every confirmed
+/// failure in the corpus as valid entries, and still writes its summary.
+#[cfg(unix)]
+#[test]
+fn fuzz_stopped_by_sigterm_keeps_every_finding_and_writes_its_summary() {
+    use faultline_scenarios::regressions::Corpus;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, json) = (dir.path().join("corpus"), dir.path().join("summary.json"));
+    let child = Command::new(EXE)
+        .args([
+            "fuzz",
+            "--duration",
+            "5m",
+            "--seed-base",
+            "100",
+            "--jobs",
+            "1",
+            "--scenario",
+            "partition",
+            "--plant",
+            "checker-panic",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--reports",
+            dir.path().join("reports").to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("seed base 100"), "{stdout}");
+    let summary = Summary::read(&json).unwrap();
+    assert!(summary.interrupted);
+    assert!(!summary.findings.is_empty(), "{stdout}");
+    let entries = Corpus::new(&corpus).load_all().unwrap();
+    for f in &summary.findings {
+        assert_eq!(f.confirmed, Some(true), "{f:?}");
+        let recorded = f.corpus.as_deref().expect("recorded");
+        assert!(
+            entries
+                .iter()
+                .any(|(p, e)| p == Path::new(recorded) && e.seed == f.seed),
+            "{recorded} is not a valid entry"
+        );
+    }
+    assert_eq!(entries.len(), summary.findings.len());
+}
