@@ -1,5 +1,5 @@
 //! The `faultline` command line: parses arguments and hands each subcommand to its module in
-//! `cli/` (`check`, `run`, `repro`, `fuzz`, `list`, `plan`).
+//! `cli/` (`check`, `run`, `repro`, `fuzz`, `merge`, `list`, `plan`, `bugs`).
 
 mod cli;
 
