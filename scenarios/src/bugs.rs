@@ -31,13 +31,15 @@ use std::sync::Mutex;
 use faultline_engine::planted::Bug;
 use faultline_sim::check::violation::Property;
 use faultline_sim::plan::{Plan, Switches};
-use faultline_sim::run::{Verdict, run_plan};
+use faultline_sim::run::{Verdict, panic_text};
 use serde::Serialize;
 
 use crate::catalog::Scenario;
 use crate::fresh::replay_fresh;
-use crate::outcome::reason;
+use crate::result::reason;
 use crate::runner::plan_of;
+use crate::summary::BugCell;
+use crate::watchdog::{Limits, run_in_process};
 
 /// The properties whose violation counts as catching `bug`: what its mistake breaks, first the
 /// property closest to the mistake.
@@ -155,6 +157,33 @@ impl Cell {
     pub fn caught(&self) -> bool {
         self.detection.is_some()
     }
+
+    /// The cell as a campaign summary holds it.
+    pub fn summary(&self) -> BugCell {
+        BugCell {
+            bug: self.bug.name().to_string(),
+            scenario: self.scenario.to_string(),
+            budget: self.budget,
+            seeds_run: self.seeds_run,
+            seeds_to_detection: self.detection.as_ref().map(|d| d.seeds_to_detection),
+            properties: self
+                .detection
+                .as_ref()
+                .map_or_else(Vec::new, |d| d.properties.clone()),
+            caught_by: self
+                .detection
+                .as_ref()
+                .map_or_else(Vec::new, |d| d.caught_by.clone()),
+            repro: self.detection.as_ref().map(|d| d.repro.clone()),
+            undeclared: self.undeclared.clone(),
+            healthy_failures: self
+                .healthy_failures
+                .iter()
+                .map(|h| (h.seed, h.reason.clone()))
+                .collect(),
+            unconfirmed: self.unconfirmed.clone(),
+        }
+    }
 }
 
 /// A seed's verdict reduced to what the matrix needs: `None` = passed.
@@ -219,9 +248,11 @@ impl Hunter {
         };
         let declared: Vec<String> = catching(bug).iter().map(|p| p.name().to_string()).collect();
         'hunt: for chunk in seeds.chunks(self.jobs) {
-            let results = in_parallel(chunk, |seed| {
-                failure_of(scenario, seed, Some(bug), self.switches)
-            });
+            let results = in_parallel(
+                chunk,
+                |seed| failure_of(scenario, seed, Some(bug), self.switches),
+                harness_panic,
+            );
             let failing: Vec<u64> = chunk
                 .iter()
                 .zip(&results)
@@ -305,9 +336,11 @@ impl Hunter {
             .filter(|s| known(*s).is_none())
             .collect();
         for chunk in missing.chunks(self.jobs) {
-            let results = in_parallel(chunk, |seed| {
-                failure_of(scenario, seed, None, self.switches)
-            });
+            let results = in_parallel(
+                chunk,
+                |seed| failure_of(scenario, seed, None, self.switches),
+                harness_panic,
+            );
             let mut cache = self.healthy.lock().unwrap_or_else(|e| e.into_inner());
             for (seed, r) in chunk.iter().zip(results) {
                 cache.insert((scenario.name(), *seed), r.map(|(_, why, _)| why));
@@ -324,7 +357,10 @@ impl Hunter {
     }
 }
 
-/// Runs one seed; a plan that cannot be built counts as a failure.
+/// Runs one seed under the seed watchdog (a bug that hangs a seed is a `hang` failure); a
+/// plan that cannot be built counts as a failure. Only `fail` is a failure: a seed that is
+/// `unknown` or `vacuous` with the bug is no detection, and one that is so without the bug
+/// does not void a detection (nothing was violated without the bug).
 fn failure_of(
     scenario: &dyn Scenario,
     seed: u64,
@@ -335,7 +371,7 @@ fn failure_of(
         Ok(plan) => plan,
         Err(e) => return Some((vec!["plan".to_string()], e, String::new())),
     };
-    let verdict: Verdict = run_plan(&plan).verdict;
+    let verdict: Verdict = run_in_process(&plan, &Limits::default()).result.verdict;
     if !verdict.failed() {
         return None;
     }
@@ -347,29 +383,35 @@ fn failure_of(
     Some((properties, reason(&verdict), verdict.trace_hash.clone()))
 }
 
-/// `f` over `seeds`, all at once, results in seed order. Runs outside any simulation:
-/// `run_plan` gives every seed its own fresh thread anyway.
-fn in_parallel<R: Send>(seeds: &[u64], f: impl Fn(u64) -> R + Sync) -> Vec<R> {
+/// A panic in the harness around a seed, as the seed's failure.
+fn harness_panic(seed: u64, panic: String) -> SeedFailure {
+    Some((
+        vec!["harness-panic".to_string()],
+        format!("harness-panic: the runner panicked around seed {seed}: {panic}"),
+        String::new(),
+    ))
+}
+
+/// `f` over `seeds`, all at once, results in seed order; a panic in `f` becomes
+/// `on_panic(seed, message)` instead of ending the matrix. Runs outside any simulation: the
+/// watchdog gives every seed threads of its own anyway.
+fn in_parallel<R: Send>(
+    seeds: &[u64],
+    f: impl Fn(u64) -> R + Sync,
+    on_panic: fn(u64, String) -> R,
+) -> Vec<R> {
     let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = seeds
             .iter()
-            .map(|&seed| scope.spawn(move || f(seed)))
+            .map(|&seed| (seed, scope.spawn(move || f(seed))))
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .map(|(seed, h)| {
+                h.join()
+                    .unwrap_or_else(|p| on_panic(seed, panic_text(p.as_ref())))
+            })
             .collect()
     })
-}
-
-/// The median of the seeds-to-detection of a bug's caught cells, if any.
-pub fn median_seeds_to_detection(cells: &[Cell], bug: Bug) -> Option<u64> {
-    let mut v: Vec<u64> = cells
-        .iter()
-        .filter(|c| c.bug == bug && c.caught())
-        .filter_map(|c| c.detection.as_ref().map(|d| d.seeds_to_detection))
-        .collect();
-    v.sort_unstable();
-    v.get(v.len().checked_sub(1)? / 2).copied()
 }

@@ -2,9 +2,13 @@
 //! library behind the `faultline` binary and the `cargo test` entry points.
 //!
 //! - [`catalog`]: every scenario, each a deterministic `seed → Plan`.
-//! - [`runner`]: runs seeds of scenarios on a pool of jobs and collects verdicts and stats.
-//! - [`determinism`] and [`fresh`]: same-process and fresh-process replay comparisons.
-//! - [`regressions`]: the corpus of seeds that once failed.
+//! - [`runner`]: runs seeds of scenarios on a pool of jobs and collects [`result::SeedResult`]s.
+//! - [`watchdog`]: every run under a wall-clock, simulated-time and memory limit, in this
+//!   process or (`--isolate`) in a child; [`memory`]: sizes and resident memory.
+//! - [`determinism`] and [`fresh`]: same-process and fresh-process replays (child processes).
+//! - [`regressions`]: the corpus of plans that once failed, one JSON file per finding.
+//! - [`fuzz`]: the random campaign; [`stats`] and [`summary`]: the tables and the `--json`
+//!   summaries that `faultline merge` combines.
 //! - [`shrink`]: shrinking a failing plan to a small one that fails with the same property.
 //! - [`seeds`], [`shard`], [`duration`]: the typed parsers behind the CLI's arguments.
 //! - [`rng`]: the seeded generator every plan choice comes from.
@@ -17,11 +21,14 @@ pub mod determinism;
 pub mod duration;
 pub mod fresh;
 pub mod fuzz;
-pub mod outcome;
+pub mod memory;
 pub mod regressions;
+pub mod result;
 pub mod rng;
 pub mod runner;
 pub mod seeds;
 pub mod shard;
 pub mod shrink;
 pub mod stats;
+pub mod summary;
+pub mod watchdog;

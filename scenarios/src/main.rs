@@ -1,5 +1,5 @@
 //! The `faultline` command line: parses arguments and hands each subcommand to its module in
-//! `cli/` (`check`, `run`, `repro`, `shrink`, `report`, `fuzz`, `list`, `plan`, `bugs`).
+//! `cli/` (`check`, `run`, `repro`, `shrink`, `report`, `fuzz`, `merge`, `list`, `plan`, `bugs`).
 
 mod cli;
 

@@ -1,5 +1,11 @@
-//! `Shard`: how `faultline fuzz --shard I/N` splits the seed space so that N machines never
-//! repeat a seed: shard I draws seeds `base + k*N + I` for k = 0, 1, 2, …
+//! `Shard`: how `--shard I/N` splits a campaign over N machines so that together they run
+//! exactly what one machine would, and no piece twice.
+//!
+//! - `fuzz`: shard I draws seeds `base + k*N + I` for k = 0, 1, 2, … ([`Shard::seed`]).
+//! - `run` and `bugs`: the work is a list in a fixed order (every scenario's seeds, scenario
+//!   by scenario; every bug × scenario cell), and shard I takes the items whose position p has
+//!   `p mod N == I` ([`Shard::owns`]). Consecutive positions go to different shards, so each
+//!   shard gets its share of every scenario (within one seed), whatever the scenarios cost.
 
 use std::fmt;
 use std::str::FromStr;
@@ -51,6 +57,11 @@ impl Shard {
 
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Whether the item at `position` of a campaign's fixed work list is this shard's.
+    pub fn owns(&self, position: u64) -> bool {
+        position % self.count == self.index
     }
 
     /// The k-th seed of this shard, `base + k*count + index`; `None` once it would overflow
@@ -114,6 +125,23 @@ mod tests {
         assert_eq!(seen.first(), Some(&10));
         assert_eq!(seen.last(), Some(&309));
         assert_eq!(Shard::ALL.seed(u64::MAX, 1), None);
+    }
+
+    #[test]
+    fn owned_positions_are_disjoint_covering_and_balanced_per_scenario() {
+        let (scenarios, seeds) = (8u64, 13u64);
+        for n in 1..=5 {
+            let shards: Vec<Shard> = (0..n).map(|i| Shard::new(i, n).unwrap()).collect();
+            for p in 0..scenarios * seeds {
+                assert_eq!(shards.iter().filter(|s| s.owns(p)).count(), 1, "{p} of {n}");
+            }
+            for s in &shards {
+                for sc in 0..scenarios {
+                    let mine = (0..seeds).filter(|k| s.owns(sc * seeds + k)).count() as u64;
+                    assert!(mine == seeds / n || mine == seeds / n + 1, "{s}: {mine}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,49 +1,86 @@
-//! Per-scenario campaign statistics and the summary table `faultline run` prints: seeds,
-//! failures, seeds per wall-second, simulated seconds per seed, and simulated seconds per
-//! wall-second (the time compression the simulator achieved).
+//! Campaign statistics per scenario: seeds by status (pass, fail, unknown, vacuous), seeds per
+//! second, simulated seconds per seed, and simulated seconds per wall-second (the time
+//! compression the simulator achieved); and the summary table `run`, `fuzz` and `merge` print.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::outcome::SeedOutcome;
+use faultline_sim::run::Status;
+use serde::{Deserialize, Serialize};
 
-/// What one scenario's batch of seeds amounted to.
-#[derive(Debug, Clone, Default, PartialEq)]
+use crate::result::SeedResult;
+
+/// What one scenario's seeds amounted to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioStats {
     pub scenario: String,
     pub seeds: u64,
-    pub failures: u64,
-    /// Determinism mismatches (also counted in `failures`).
+    pub pass: u64,
+    pub fail: u64,
+    pub unknown: u64,
+    pub vacuous: u64,
+    /// Determinism mismatches (also counted in `fail`).
+    #[serde(default)]
     pub mismatches: u64,
-    /// Wall-clock time of the whole batch (jobs run in parallel within it).
+    /// Wall-clock time of the scenario's seeds (jobs run in parallel within it).
+    #[serde(with = "millis")]
     pub wall: Duration,
     /// Simulated time summed over the seeds.
+    #[serde(with = "millis")]
     pub sim: Duration,
 }
 
 impl ScenarioStats {
-    /// The stats of one batch that took `wall`.
-    pub fn of(scenario: &str, outcomes: &[SeedOutcome], wall: Duration) -> Self {
+    /// An empty row for `scenario`.
+    pub fn new(scenario: &str) -> Self {
         ScenarioStats {
             scenario: scenario.to_string(),
-            seeds: outcomes.len() as u64,
-            failures: outcomes.iter().filter(|o| o.failed()).count() as u64,
-            mismatches: outcomes.iter().filter(|o| o.mismatch.is_some()).count() as u64,
-            wall,
-            sim: outcomes.iter().map(|o| o.sim).sum(),
+            ..ScenarioStats::default()
         }
     }
 
-    /// The sum of several batches (the table's total row).
-    pub fn total(name: &str, all: &[ScenarioStats]) -> Self {
-        ScenarioStats {
-            scenario: name.to_string(),
-            seeds: all.iter().map(|s| s.seeds).sum(),
-            failures: all.iter().map(|s| s.failures).sum(),
-            mismatches: all.iter().map(|s| s.mismatches).sum(),
-            wall: all.iter().map(|s| s.wall).sum(),
-            sim: all.iter().map(|s| s.sim).sum(),
+    /// The stats of one batch that took `wall`.
+    pub fn of(scenario: &str, results: &[SeedResult], wall: Duration) -> Self {
+        let mut s = ScenarioStats::new(scenario);
+        for r in results {
+            s.count(r);
         }
+        s.wall = wall;
+        s
+    }
+
+    /// Counts one seed (not its wall time: batches measure theirs as a whole).
+    pub fn count(&mut self, r: &SeedResult) {
+        self.seeds += 1;
+        match r.status {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::Unknown => self.unknown += 1,
+            Status::Vacuous => self.vacuous += 1,
+        }
+        self.mismatches += u64::from(r.mismatch.is_some());
+        self.sim += r.sim;
+    }
+
+    /// Adds another row of the same scenario (another shard's).
+    pub fn add(&mut self, other: &ScenarioStats) {
+        self.seeds += other.seeds;
+        self.pass += other.pass;
+        self.fail += other.fail;
+        self.unknown += other.unknown;
+        self.vacuous += other.vacuous;
+        self.mismatches += other.mismatches;
+        self.wall += other.wall;
+        self.sim += other.sim;
+    }
+
+    /// The sum of several rows (the table's total row).
+    pub fn total(name: &str, all: &[ScenarioStats]) -> Self {
+        let mut t = ScenarioStats::new(name);
+        for s in all {
+            t.add(s);
+        }
+        t
     }
 
     pub fn seeds_per_sec(&self) -> f64 {
@@ -63,6 +100,21 @@ fn per(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
 
+/// Durations as integer milliseconds in JSON.
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
 /// The summary table, one row per scenario and a total row when there is more than one.
 pub fn render_table(rows: &[ScenarioStats]) -> String {
     let mut all: Vec<ScenarioStats> = rows.to_vec();
@@ -78,21 +130,33 @@ pub fn render_table(rows: &[ScenarioStats]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<width$}  {:>7}  {:>8}  {:>8}  {:>10}  {:>12}  {:>8}",
-        "scenario", "seeds", "failures", "seeds/s", "sim-s/seed", "sim-s/wall-s", "wall-s"
+        "{:<width$}  {:>7}  {:>7}  {:>6}  {:>7}  {:>7}  {:>8}  {:>10}  {:>12}  {:>8}",
+        "scenario",
+        "seeds",
+        "pass",
+        "fail",
+        "unknown",
+        "vacuous",
+        "seeds/s",
+        "sim-s/seed",
+        "sim-s/wall-s",
+        "wall-s"
     );
     for r in &all {
-        let failures = if r.mismatches > 0 {
-            format!("{}*", r.failures)
+        let fail = if r.mismatches > 0 {
+            format!("{}*", r.fail)
         } else {
-            r.failures.to_string()
+            r.fail.to_string()
         };
         let _ = writeln!(
             out,
-            "{:<width$}  {:>7}  {:>8}  {:>8.2}  {:>10.2}  {:>12.1}  {:>8.1}",
+            "{:<width$}  {:>7}  {:>7}  {:>6}  {:>7}  {:>7}  {:>8.2}  {:>10.2}  {:>12.1}  {:>8.1}",
             r.scenario,
             r.seeds,
-            failures,
+            r.pass,
+            fail,
+            r.unknown,
+            r.vacuous,
             r.seeds_per_sec(),
             r.sim_secs_per_seed(),
             r.sim_secs_per_wall_sec(),

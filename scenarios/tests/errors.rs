@@ -1,11 +1,10 @@
 //! Bad input is a typed error, never a panic: unknown scenario names, malformed seed ranges,
-//! shard specs and durations, and malformed regression lines (naming the file and line).
-
-use std::path::Path;
+//! shard specs, durations and sizes, and malformed regression corpus entries (naming the file).
 
 use faultline_scenarios::catalog::{self, UnknownScenario};
 use faultline_scenarios::duration::{DurationError, parse_duration};
-use faultline_scenarios::regressions::{Corpus, CorpusError, parse};
+use faultline_scenarios::regressions::{Corpus, CorpusError, read_plan};
+use faultline_scenarios::runner::plan_of;
 use faultline_scenarios::seeds::{SeedRange, SeedSpecError};
 use faultline_scenarios::shard::{Shard, ShardError};
 use proptest::prelude::*;
@@ -77,33 +76,48 @@ fn bad_shards_and_durations() {
 }
 
 #[test]
-fn malformed_regression_lines_name_file_and_line() {
+fn malformed_corpus_entries_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = Corpus::new(dir.path());
-    std::fs::write(
-        dir.path().join("partition.txt"),
-        "# ok so far\n12 # fine\n\nseed 13 # not a number\n",
-    )
-    .unwrap();
+    let scenario_dir = dir.path().join("partition");
+    std::fs::create_dir_all(&scenario_dir).unwrap();
+    let bad = scenario_dir.join("12.json");
+    std::fs::write(&bad, "{\"scenario\": \"partition\", \"seed\": 12}").unwrap();
     match corpus.load_all() {
-        Err(CorpusError::Malformed { path, line, .. }) => {
-            assert_eq!(path, dir.path().join("partition.txt"));
-            assert_eq!(line, 4);
-        }
+        Err(CorpusError::Malformed { path, .. }) => assert_eq!(path, bad),
         other => panic!("{other:?}"),
     }
-    // An append to a malformed file is refused and leaves it as it was.
-    let before = std::fs::read_to_string(dir.path().join("partition.txt")).unwrap();
-    assert!(corpus.append("partition", 99, "x").is_err());
-    let after = std::fs::read_to_string(dir.path().join("partition.txt")).unwrap();
-    assert_eq!(before, after);
+    // An entry whose plan is another seed's is inconsistent, not silently replayed.
+    let plan = plan_of(catalog::find("partition").unwrap(), 3).unwrap();
+    let entry = serde_json::json!({
+        "scenario": "partition", "seed": 12, "generator": 1, "reason": "", "plan": plan,
+    });
+    std::fs::write(&bad, entry.to_string()).unwrap();
+    assert!(matches!(
+        corpus.load_all(),
+        Err(CorpusError::Inconsistent { .. })
+    ));
+    // A leftover seed list is refused with a pointer to the new format.
+    std::fs::remove_file(&bad).unwrap();
+    std::fs::write(dir.path().join("random.txt"), "5\n").unwrap();
+    assert!(matches!(corpus.load_all(), Err(CorpusError::Legacy(_))));
+}
+
+#[test]
+fn bad_sizes_are_typed_errors() {
+    use faultline_scenarios::memory::{SizeError, parse_size};
+    assert!(matches!(
+        parse_size("4 GB please"),
+        Err(SizeError::UnknownUnit { .. })
+    ));
+    assert!(matches!(parse_size(""), Err(SizeError::Malformed(_))));
 }
 
 proptest! {
-    /// Any text is either a corpus or a typed error; never a panic.
+    /// Any text is either a plan, a corpus entry or a typed error; never a panic.
     #[test]
-    fn corpus_parser_never_panics(text in "[0-9a-z #\\n-]{0,80}") {
-        let _ = parse(Path::new("p.txt"), &text);
+    fn plan_reader_never_panics(text in "[0-9a-z{}\\[\\]\":, ]{0,80}") {
+        let _ = read_plan(&text);
     }
 
     #[test]
@@ -114,19 +128,17 @@ proptest! {
     }
 
     #[test]
-    fn appended_seeds_read_back(seeds in proptest::collection::vec(any::<u64>(), 1..8), reason in "[ -~]{0,30}") {
+    fn recorded_plans_read_back(seeds in proptest::collection::vec(0u64..50, 1..6), reason in "[ -~]{0,30}") {
         let dir = tempfile::tempdir().unwrap();
         let corpus = Corpus::new(dir.path());
+        let scenario = catalog::find("random").unwrap();
         for s in &seeds {
-            corpus.append("random", *s, &reason).unwrap();
+            corpus.record(&plan_of(scenario, *s).unwrap(), &reason).unwrap();
         }
-        let mut unique = Vec::new();
-        for s in seeds {
-            if !unique.contains(&s) {
-                unique.push(s);
-            }
-        }
-        let got: Vec<u64> = corpus.load("random").unwrap().iter().map(|e| e.seed).collect();
+        let mut unique = seeds.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        let got: Vec<u64> = corpus.load("random").unwrap().iter().map(|(_, e)| e.seed).collect();
         prop_assert_eq!(got, unique);
     }
 }

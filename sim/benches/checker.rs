@@ -77,11 +77,9 @@ fn main() {
 fn porcupine(name: &str) -> History {
     let path: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "..",
-        "shared",
-        "testdata",
-        "porcupine-kv",
+        "tests",
+        "data",
+        "porcupine",
         &format!("{name}.txt"),
     ]
     .iter()

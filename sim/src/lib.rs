@@ -17,6 +17,8 @@ pub mod world;
 pub mod nemesis;
 #[cfg(feature = "world")]
 pub mod plan;
+#[cfg(feature = "world")]
+pub mod plant;
 #[cfg(all(feature = "world", madsim))]
 pub mod run;
 #[cfg(all(feature = "world", madsim))]

@@ -1,6 +1,6 @@
 //! Acceptance 1: the six Porcupine key-value histories get their documented verdicts, in
 //! first-failure mode and in check-every-key mode, and `c50-bad` is decided for every key.
-//! The data is read in place from the repository's sibling `shared/` directory.
+//! The data is Porcupine's own test data, copied into `tests/data/porcupine/` (MIT licence).
 
 mod check_support;
 
@@ -26,11 +26,9 @@ const FILES: [(&str, Verdict, usize); 6] = [
 fn load(name: &str) -> History {
     let path: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "..",
-        "shared",
-        "testdata",
-        "porcupine-kv",
+        "tests",
+        "data",
+        "porcupine",
         &format!("{name}.txt"),
     ]
     .iter()

@@ -19,6 +19,13 @@ pub mod shape;
 use faultline_sim::plan::Plan;
 use thiserror::Error;
 
+/// The version of the catalog's seed → plan generators. The regression corpus stores each
+/// finding's plan with the version it was expanded with, and `cargo test` checks that every
+/// entry of the current version still expands from its seed into its stored plan. A change
+/// that gives existing seeds new plans (a new draw, a changed range) must bump this, which
+/// makes it a visible decision; stored plans keep replaying what they found either way.
+pub const GENERATOR: u32 = 1;
+
 /// A named family of runs: `plan(seed)` expands a seed into everything one run does.
 pub trait Scenario: Sync {
     /// The catalog name, as `--scenario` takes it (kebab-case).

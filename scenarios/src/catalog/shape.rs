@@ -69,5 +69,6 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
         },
         bug: None,
         switches: Switches::default(),
+        plant: None,
     }
 }

@@ -2,15 +2,20 @@
 //! `--seeds` seeds, stops at the first failure by one of the properties the bug declares, and
 //! prints seeds to first detection, the property that caught it and the repro line; a
 //! detection counts only if the same seeds pass with no bug and it replays in a fresh process
-//! to the same trace hash. `--no-probes` runs everything with the power-failure probes off
-//! (what the end-to-end checks catch on their own). Exits 1 if any of the seeds it ran fails
-//! with no bug (the healthy build has a bug of its own). Needs a build with
-//! `--features planted-bugs`; a normal build says so.
+//! to the same trace hash. `--no-probes` (and the other switches) run everything with a harness
+//! mechanism off: what the campaign catches without it. Exits 1 if any of the
+//! seeds it ran fails with no bug (the healthy build has a bug of its own). `--shard I/N` runs
+//! this machine's share of the cells; `--json [FILE]` writes the summary (`-` or no file:
+//! stdout) that `faultline merge` combines. Needs a build with `--features planted-bugs`; a
+//! normal build says so.
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use faultline_scenarios::shard::Shard;
 
-use super::Outcome;
+use super::Exit;
 
 #[derive(Debug, Args)]
 pub struct BugsArgs {
@@ -26,16 +31,18 @@ pub struct BugsArgs {
     /// Seeds in flight at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
-    /// Print the matrix as JSON.
-    #[arg(long)]
-    json: bool,
-    /// Switch the engine and Raft-log power-failure probes off.
-    #[arg(long)]
-    no_probes: bool,
+    /// This machine's shard of the bug × scenario cells, I/N (0-based).
+    #[arg(long, default_value = "0/1")]
+    shard: Shard,
+    /// Write the summary as JSON to FILE (`-`, or no FILE: stdout).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    switches: super::switches::SwitchArgs,
 }
 
 #[cfg(not(feature = "planted-bugs"))]
-pub fn run(_args: &BugsArgs) -> Result<Outcome> {
+pub fn run(_args: &BugsArgs) -> Result<Exit> {
     anyhow::bail!(
         "this build has no planted bugs: rebuild with `--features planted-bugs`, e.g. \
          `cargo run --release -p faultline-scenarios --features planted-bugs --bin faultline -- bugs`"
@@ -43,12 +50,16 @@ pub fn run(_args: &BugsArgs) -> Result<Outcome> {
 }
 
 #[cfg(feature = "planted-bugs")]
-pub fn run(args: &BugsArgs) -> Result<Outcome> {
+pub fn run(args: &BugsArgs) -> Result<Exit> {
     use anyhow::Context;
     use faultline_engine::planted::Bug;
-    use faultline_scenarios::bugs::{Cell, Hunter, median_seeds_to_detection};
+    use faultline_scenarios::bugs::Hunter;
     use faultline_scenarios::catalog;
+    use faultline_scenarios::summary::{Gate, Kind, Summary, render_bug_cell, render_bug_medians};
 
+    use super::interrupt::Interrupt;
+
+    let interrupt = Interrupt::install()?;
     let bugs: Vec<Bug> = if args.bug == "all" {
         Bug::ALL.to_vec()
     } else {
@@ -58,98 +69,40 @@ pub fn run(args: &BugsArgs) -> Result<Outcome> {
     anyhow::ensure!(args.seeds > 0, "--seeds must be at least 1");
     let seeds: Vec<u64> = (1..=args.seeds).collect();
     let exe = std::env::current_exe().context("locating this executable for fresh replays")?;
-    let switches = faultline_sim::plan::Switches {
-        power_probes: !args.no_probes,
-    };
     let hunter = Hunter::new(args.jobs)
         .confirm_with(exe)
-        .with_switches(switches);
-    let mut cells: Vec<Cell> = Vec::new();
-    for &bug in &bugs {
-        for &scenario in &scenarios {
-            let cell = hunter.hunt(bug, scenario, &seeds);
-            if !args.json {
-                print_cell(&cell);
-            }
-            cells.push(cell);
+        .with_switches(args.switches.switches());
+    let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
+    let mut summary = Summary::new(Kind::Bugs, args.shard, Gate::default());
+    let cells = bugs
+        .iter()
+        .flat_map(|&bug| scenarios.iter().map(move |&s| (bug, s)));
+    for (position, (bug, scenario)) in cells.enumerate() {
+        if !args.shard.owns(position as u64) {
+            continue;
         }
-    }
-    if args.json {
-        let medians: Vec<serde_json::Value> = bugs
-            .iter()
-            .map(|&b| {
-                serde_json::json!({
-                    "bug": b,
-                    "median_seeds_to_detection": median_seeds_to_detection(&cells, b),
-                })
-            })
-            .collect();
-        let out = serde_json::json!({ "seeds": args.seeds, "cells": cells, "bugs": medians });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        println!();
-        if args.no_probes {
-            println!("(power-failure probes off)");
+        if interrupt.is_set() {
+            summary.interrupted = true;
+            break;
         }
-        println!("{:<26} {:>8}  caught in (by)", "bug", "median");
-        for &bug in &bugs {
-            let caught: Vec<String> = cells
-                .iter()
-                .filter(|c| c.bug == bug && c.caught())
-                .filter_map(|c| {
-                    let d = c.detection.as_ref()?;
-                    Some(format!("{} ({})", c.scenario, d.caught_by.join(",")))
-                })
-                .collect();
-            let median = median_seeds_to_detection(&cells, bug)
-                .map_or_else(|| "-".to_string(), |m| m.to_string());
-            let list = if caught.is_empty() {
-                format!("not caught in {} seeds", args.seeds)
-            } else {
-                caught.join(", ")
-            };
-            println!("{:<26} {:>8}  {list}", bug.name(), median);
+        let cell = hunter.hunt(bug, scenario, &seeds).summary();
+        if to_stdout {
+            eprint!("{}", render_bug_cell(&cell));
+        } else {
+            print!("{}", render_bug_cell(&cell));
         }
+        summary.bugs.push(cell);
     }
-    let healthy_dirty = cells.iter().any(|c| !c.healthy_failures.is_empty());
-    Ok(if healthy_dirty {
-        Outcome::Violation
-    } else {
-        Outcome::Success
-    })
-}
-
-#[cfg(feature = "planted-bugs")]
-fn print_cell(cell: &faultline_scenarios::bugs::Cell) {
-    let head = format!("{:<26} {:<22}", cell.bug.name(), cell.scenario);
-    match &cell.detection {
-        None => println!("{head} not caught in {}", cell.budget),
-        Some(d) => println!(
-            "{head} caught after {:>4} seeds  by {}  {}",
-            d.seeds_to_detection,
-            d.caught_by.join(","),
-            d.repro
-        ),
+    let summary = summary.finish();
+    let mut text = String::new();
+    let off = args.switches.switches().flags();
+    if !off.is_empty() {
+        text.push_str(&format!("\n(switched off: {})", off.join(" ")));
     }
-    for (seed, properties) in &cell.undeclared {
-        println!(
-            "{:49} (seed {seed} failed only by properties the bug does not declare: {})",
-            "",
-            properties.join(",")
-        );
+    text.push_str(&render_bug_medians(&summary.bugs));
+    if summary.interrupted {
+        text.push_str("\ninterrupted: the matrix covers only the cells that ran\n");
     }
-    if !cell.unconfirmed.is_empty() {
-        println!(
-            "{:49} (failed in-process but not the same in a fresh process: seeds {:?})",
-            "", cell.unconfirmed
-        );
-    }
-    // Seeds that fail without the bug are no evidence for it; they are bugs of the healthy
-    // build and are shown so they get fixed.
-    for h in &cell.healthy_failures {
-        println!(
-            "{:49} (seed {} fails with no bug too: {})",
-            "", h.seed, h.reason
-        );
-    }
+    super::run::emit(&summary, &text, args.json.as_deref())?;
+    Ok(Exit::from(summary.status))
 }

@@ -20,7 +20,7 @@ use faultline_sim::history::History;
 use faultline_sim::html::{self, TimeUnit, View};
 use serde::Serialize;
 
-use super::Outcome;
+use super::Exit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModelArg {
@@ -139,7 +139,7 @@ struct Totals {
     unchecked: usize,
 }
 
-pub fn run(args: &CheckArgs) -> Result<Outcome> {
+pub fn run(args: &CheckArgs) -> Result<Exit> {
     let mut budget =
         Budget::unlimited().with_memo_bytes(args.max_memory_mib.saturating_mul(1 << 20));
     budget.max_steps = args.max_steps;
@@ -206,11 +206,11 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         );
     }
     Ok(if totals.illegal > 0 {
-        Outcome::Violation
+        Exit::Violation
     } else if totals.unknown > 0 {
-        Outcome::Undecided
+        Exit::Undecided
     } else {
-        Outcome::Success
+        Exit::Success
     })
 }
 

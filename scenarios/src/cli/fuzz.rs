@@ -1,26 +1,42 @@
-//! `faultline fuzz`: random scenarios and seeds until the time is up. Every failing seed is
-//! re-run in a fresh process to confirm it replays with the same trace hash, then appended to
-//! the regression corpus with a short reason, and its report is written.
+//! `faultline fuzz`: random scenarios and seeds until the time is up (or SIGTERM / SIGINT).
+//!
+//! The moment a seed fails, the worker that ran it replays it in a fresh process under the
+//! same limits; a failure that replays the same way there (same trace hash, or the same
+//! harness finding: hang, oom, abort) is confirmed and recorded in the regression corpus at
+//! once — one JSON plan per finding, under the corpus lock, written atomically — and its
+//! report is written. An unconfirmed failure is reported (and fails the exit code) but not
+//! recorded. Seeds that are `unknown` or `vacuous` are counted and listed with their repro
+//! lines, but a fuzz campaign hunts violations: they neither enter the corpus nor fail the
+//! exit code.
+//!
+//! The seed base is random unless given, and printed first, so any campaign can be rerun
+//! exactly with `--seed-base` (and the same `--shard`, `--scenario` and build).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use faultline_scenarios::catalog;
-use faultline_scenarios::determinism::{ReplayKind, compare};
 use faultline_scenarios::duration::parse_duration;
-use faultline_scenarios::fresh::replay_fresh;
 use faultline_scenarios::fuzz::{FuzzConfig, fuzz};
-use faultline_scenarios::outcome::SeedOutcome;
-use faultline_scenarios::regressions::Corpus;
-use faultline_scenarios::runner::plan_of;
+use faultline_scenarios::regressions::{Corpus, Recorded};
+use faultline_scenarios::result::SeedResult;
+use faultline_scenarios::runner::RunnerConfig;
 use faultline_scenarios::shard::Shard;
-use faultline_scenarios::stats::{ScenarioStats, render_table};
-use faultline_sim::run::{run_plan, write_report};
+use faultline_scenarios::stats::ScenarioStats;
+use faultline_scenarios::summary::{Finding, Gate, Kind, Summary};
+use faultline_scenarios::watchdog::{abandoned, run_in_child, run_in_process};
+use faultline_sim::check::violation::Property;
+use faultline_sim::plan::Plan;
+use faultline_sim::run::{RunResult, write_report};
 
-use super::Outcome;
-use super::progress::{bar, default_jobs, on_seed_done};
+use super::Exit;
+use super::interrupt::Interrupt;
+use super::progress::{bar, default_jobs, on_seed_done, say};
+use super::switches::SwitchArgs;
+use super::watch::WatchArgs;
 
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
@@ -30,16 +46,16 @@ pub struct FuzzArgs {
     /// This machine's shard of the seed space, I/N (0-based): seeds base + k*N + I.
     #[arg(long, default_value = "0/1")]
     shard: Shard,
-    /// The first seed of the seed space.
-    #[arg(long, default_value_t = 1)]
-    seed_base: u64,
+    /// The first seed of the seed space (default: a random base, printed at the start).
+    #[arg(long)]
+    seed_base: Option<u64>,
     /// Restrict the campaign to one scenario (default: all).
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Seeds in flight at once (default: every core).
     #[arg(long)]
     jobs: Option<usize>,
-    /// The regression corpus failing seeds are appended to.
+    /// The regression corpus confirmed failures are recorded in (default: the repo's).
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Root of the report directories.
@@ -48,9 +64,34 @@ pub struct FuzzArgs {
     /// Shrink every failing seed (see `faultline shrink`).
     #[arg(long)]
     shrink: bool,
+    /// Also write the summary as JSON to FILE (`-`: stdout, the table then goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    switches: SwitchArgs,
+    #[command(flatten)]
+    watch: WatchArgs,
 }
 
-pub fn run(args: &FuzzArgs) -> Result<Outcome> {
+/// A random seed base from the OS-seeded hasher keys, below 2^62 so the shard's seed space
+/// cannot run out.
+fn random_seed_base() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish() >> 2
+}
+
+impl FuzzArgs {
+    /// The `--shard` given, as `I/N`.
+    #[cfg(test)]
+    pub fn shard_spec(&self) -> String {
+        self.shard.to_string()
+    }
+}
+
+pub fn run(args: &FuzzArgs) -> Result<Exit> {
+    let interrupt = Interrupt::install()?;
     let scenarios = catalog::select(&args.scenario)?;
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     if jobs == 0 {
@@ -63,21 +104,68 @@ pub fn run(args: &FuzzArgs) -> Result<Outcome> {
     // Fail before hours of fuzzing, not after, if the corpus is already unreadable.
     corpus.load_all()?;
     let exe = std::env::current_exe().context("locating the faultline executable")?;
+    let mut runner = RunnerConfig {
+        jobs,
+        ..RunnerConfig::default()
+    };
+    args.watch.configure(&mut runner)?;
+    runner.switches = args.switches.switches();
+    let seed_base = args.seed_base.unwrap_or_else(random_seed_base);
+    println!(
+        "fuzz shard {}: seed base {seed_base} (rerun this campaign with --seed-base {seed_base} --shard {})",
+        args.shard, args.shard
+    );
     let config = FuzzConfig {
         duration: args.duration,
         shard: args.shard,
-        seed_base: args.seed_base,
-        jobs,
+        seed_base,
         scenarios,
+        runner,
     };
+    let recorder = Recorder {
+        exe: &exe,
+        corpus: &corpus,
+        reports: &args.reports,
+        runner: &config.runner,
+    };
+    let findings: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
     let pb = bar(None);
-    let on_done = on_seed_done(&pb);
-    let report = fuzz(&config, &on_done);
+    let progress = on_seed_done(&pb);
+    let on_done = |r: &SeedResult| {
+        progress(r);
+        let Some(mut finding) = Finding::of(r) else {
+            return;
+        };
+        if r.failed() {
+            match recorder.record(r, &mut finding) {
+                Ok(line) => say(&pb, &line),
+                Err(e) => say(
+                    &pb,
+                    &format!("{} seed {}: recording failed: {e:#}", r.scenario, r.seed),
+                ),
+            }
+        }
+        findings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(finding);
+    };
+    let report = fuzz(&config, &on_done, &|| interrupt.is_set());
     pb.finish_and_clear();
-    let rows: Vec<ScenarioStats> = report.stats.values().cloned().collect();
-    print!("{}", render_table(&rows));
-    println!(
-        "shard {}: {} seeds in {:.1}s{}",
+    let mut summary = Summary::new(Kind::Fuzz, args.shard, Gate::FAILURES_ONLY);
+    summary.seed_base = Some(seed_base);
+    summary.scenarios = report
+        .stats
+        .values()
+        .cloned()
+        .collect::<Vec<ScenarioStats>>();
+    summary.findings = findings.into_inner().unwrap_or_else(|e| e.into_inner());
+    summary.interrupted = report.interrupted;
+    summary.abandoned = abandoned() as u64;
+    let summary = summary.finish();
+    let text = format!(
+        "{}shard {}: {} seeds in {:.1}s{}\n",
+        summary.render(),
         args.shard,
         report.seeds,
         report.wall.as_secs_f64(),
@@ -87,87 +175,97 @@ pub fn run(args: &FuzzArgs) -> Result<Outcome> {
             ""
         }
     );
-    if report.failures.is_empty() {
-        return Ok(Outcome::Success);
-    }
-    println!();
-    for f in &report.failures {
-        record(f, &exe, &corpus, args)?;
-    }
+    super::run::emit(&summary, &text, args.json.as_deref())?;
     if args.shrink {
-        let seeds: Vec<(&str, u64)> = report
-            .failures
+        let failures: Vec<(&str, u64)> = summary
+            .findings
             .iter()
-            .map(|f| (f.scenario, f.seed))
+            .filter(|f| f.status == faultline_sim::run::Status::Fail)
+            .map(|f| (f.scenario.as_str(), f.seed))
             .collect();
-        super::shrink::after_campaign(&seeds, &args.reports)?;
+        super::shrink::after_campaign(&failures, &args.reports, args.switches.switches())?;
     }
-    Ok(Outcome::Violation)
+    Ok(Exit::from(summary.status))
 }
 
-/// Confirms one failing seed in a fresh process, writes its report and adds it to the corpus.
-fn record(f: &SeedOutcome, exe: &std::path::Path, corpus: &Corpus, args: &FuzzArgs) -> Result<()> {
-    let scenario = catalog::find(f.scenario)?;
-    let plan = plan_of(scenario, f.seed).map_err(anyhow::Error::msg)?;
-    // The report comes from a run in this process; its hash must match the campaign's run,
-    // and the fresh process's must match both.
-    let result = run_plan(&plan);
-    let campaign_hash = f.verdict.as_ref().map(|v| v.trace_hash.clone());
-    let mut reason = f.failure.clone().unwrap_or_default();
-    let fresh = replay_fresh(exe, &plan);
-    let confirmed = match &fresh {
-        Ok(r) => {
-            match compare(
-                ReplayKind::FreshProcess,
-                (&result.verdict.trace_hash, &result.trace),
-                (&r.trace_hash, &r.trace),
-            ) {
+/// Confirms, records and reports failing seeds, from the worker that found them.
+struct Recorder<'a> {
+    exe: &'a Path,
+    corpus: &'a Corpus,
+    reports: &'a Path,
+    runner: &'a RunnerConfig,
+}
+
+/// Harness findings: whether they replay is a matter of the same limit breaking again, not of
+/// the same trace.
+const HARNESS: [Property; 4] = [
+    Property::Hang,
+    Property::Oom,
+    Property::Abort,
+    Property::HarnessPanic,
+];
+
+impl Recorder<'_> {
+    /// Replays `r` in a fresh process; when it fails the same way there, records it in the
+    /// corpus and writes its report. Returns the line to print.
+    fn record(&self, r: &SeedResult, finding: &mut Finding) -> Result<String> {
+        let scenario = catalog::find(r.scenario)?;
+        let plan = self
+            .runner
+            .plan(scenario, r.seed)
+            .map_err(anyhow::Error::msg)?;
+        let fresh = run_in_child(self.exe, &plan, &self.runner.limits, true);
+        let theirs = &fresh.result.verdict;
+        let harness = r
+            .verdict
+            .as_ref()
+            .is_some_and(|v| v.properties().iter().any(|p| HARNESS.contains(p)));
+        let confirmed = theirs.failed()
+            && match &r.verdict {
+                Some(ours) if harness => ours.properties() == theirs.properties(),
+                Some(ours) => ours.trace_hash == theirs.trace_hash,
                 None => true,
-                Some(m) => {
-                    println!("{} seed {}: {m}", f.scenario, f.seed);
-                    false
-                }
-            }
+            };
+        finding.confirmed = Some(confirmed);
+        let mut line = format!("{} seed {}: ", r.scenario, r.seed);
+        if !confirmed {
+            line.push_str(&format!(
+                "NOT confirmed in a fresh process ({}: {}); not recorded",
+                theirs.status,
+                theirs
+                    .violations
+                    .first()
+                    .map_or("no violation", |v| v.message.as_str())
+            ));
+            return Ok(line);
         }
-        Err(e) => {
-            println!(
-                "{} seed {}: fresh-process replay failed: {e}",
-                f.scenario, f.seed
-            );
-            false
+        let reason = r.reason.clone().unwrap_or_default();
+        let recorded = self.corpus.record(&plan, &reason)?;
+        finding.corpus = Some(recorded.path().display().to_string());
+        line.push_str(&format!(
+            "confirmed in a fresh process; {} {}",
+            match recorded {
+                Recorded::Added(_) => "recorded in",
+                Recorded::Already(_) => "already in",
+            },
+            recorded.path().display()
+        ));
+        let report = self.report_run(&plan, harness, fresh.result);
+        match write_report(self.reports, &report) {
+            Ok(dir) => line.push_str(&format!("; report {}", dir.display())),
+            Err(e) => line.push_str(&format!("; writing the report failed: {e}")),
         }
-    };
-    if campaign_hash
-        .as_deref()
-        .is_some_and(|h| h != result.verdict.trace_hash)
-    {
-        println!(
-            "{} seed {}: the campaign's trace hash differs from the in-process replay's",
-            f.scenario, f.seed
-        );
+        Ok(line)
     }
-    if !confirmed {
-        reason = format!("{reason} (did not replay identically in a fresh process)");
-    }
-    let dir = write_report(&args.reports, &result)
-        .with_context(|| format!("writing the report under {}", args.reports.display()))?;
-    let added = corpus.append(f.scenario, f.seed, &reason)?;
-    println!(
-        "{} seed {}: {}; report {}; {}",
-        f.scenario,
-        f.seed,
-        if confirmed {
-            "confirmed in a fresh process"
+
+    /// The run a report is written from: a watched run in this process (it has the history),
+    /// unless seeds run isolated or the finding is a harness one (an abort would take this
+    /// process down): then the fresh process's run.
+    fn report_run(&self, plan: &Plan, harness: bool, fresh: RunResult) -> RunResult {
+        if harness || self.runner.isolate.is_some() {
+            fresh
         } else {
-            "NOT confirmed"
-        },
-        dir.display(),
-        if added {
-            "added to the corpus"
-        } else {
-            "already in the corpus"
+            run_in_process(plan, &self.runner.limits).result
         }
-    );
-    println!("{}", f.repro_line());
-    Ok(())
+    }
 }

@@ -3,12 +3,15 @@
 //!
 //! Exit codes: 0 success (every history linearizable, every seed passed), 1 a violation was
 //! found (a failing seed), 2 bad usage or unreadable input, 3 undecided (a budget ran out
-//! before an answer).
+//! before an answer: an `unknown` seed), 4 vacuous (a seed did not exercise its scenario).
+//! `--allow-unknown` / `--allow-vacuous` let 3 and 4 exit 0; a failure always wins.
 
 mod bugs;
 mod check;
 mod fuzz;
+mod interrupt;
 mod list;
+mod merge;
 mod plan;
 mod progress;
 mod replay_trace;
@@ -16,10 +19,16 @@ mod report;
 mod repro;
 mod run;
 mod shrink;
+mod switches;
+mod watch;
+
+#[cfg(test)]
+mod deploy_tests;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use faultline_sim::run::Status;
 
 /// Deterministic fault-injection testbed for Raft-backed storage.
 #[derive(Debug, Parser)]
@@ -33,12 +42,14 @@ pub struct Cli {
 enum Command {
     /// Check recorded histories for linearizability.
     Check(check::CheckArgs),
-    /// Run seeds of a scenario (or all) and summarise; exits 1 if any seed failed.
+    /// Run seeds of a scenario (or all) and summarise; exits 0 only if every seed passed.
     Run(run::RunArgs),
     /// Replay one seed (or a plan file) here, write its report and print the verdict.
     Repro(repro::ReproArgs),
     /// Random scenarios and seeds until the time is up; failures go to the corpus.
     Fuzz(fuzz::FuzzArgs),
+    /// Combine the --json summaries of a campaign's shards into one table and exit code.
+    Merge(merge::MergeArgs),
     /// List the scenarios of the catalog.
     List(list::ListArgs),
     /// Print the plan a seed of a scenario expands into (JSON).
@@ -56,10 +67,23 @@ enum Command {
 
 /// How a subcommand ended, mapped to the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Exit {
     Success,
     Violation,
     Undecided,
+    Vacuous,
+}
+
+impl From<Status> for Exit {
+    /// A campaign's worst counted status (see `summary::Gate`).
+    fn from(s: Status) -> Exit {
+        match s {
+            Status::Pass => Exit::Success,
+            Status::Fail => Exit::Violation,
+            Status::Unknown => Exit::Undecided,
+            Status::Vacuous => Exit::Vacuous,
+        }
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -69,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Repro(args) => repro::run(&args),
         Command::Fuzz(args) => fuzz::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::List(args) => list::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Shrink(args) => shrink::run(&args),
@@ -77,9 +102,10 @@ pub fn main() -> ExitCode {
         Command::Bugs(args) => bugs::run(&args),
     };
     match result {
-        Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::Violation) => ExitCode::from(1),
-        Ok(Outcome::Undecided) => ExitCode::from(3),
+        Ok(Exit::Success) => ExitCode::SUCCESS,
+        Ok(Exit::Violation) => ExitCode::from(1),
+        Ok(Exit::Undecided) => ExitCode::from(3),
+        Ok(Exit::Vacuous) => ExitCode::from(4),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -136,6 +162,82 @@ mod tests {
                 "register",
                 "--format",
                 "json"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn campaigns_take_shard_json_and_watchdog_flags() {
+        for args in [
+            &["run", "--scenario", "all", "--seeds", "9", "--shard", "1/3"][..],
+            &[
+                "run",
+                "--scenario",
+                "partition",
+                "--seeds",
+                "2",
+                "--json",
+                "s.json",
+            ],
+            &[
+                "run",
+                "--scenario",
+                "all",
+                "--seeds",
+                "2",
+                "--allow-unknown",
+                "--allow-vacuous",
+            ],
+            &[
+                "run",
+                "--scenario",
+                "all",
+                "--seeds",
+                "2",
+                "--isolate",
+                "--seed-timeout",
+                "90s",
+            ],
+            &[
+                "run",
+                "--scenario",
+                "all",
+                "--seeds",
+                "2",
+                "--memory-limit",
+                "2GiB",
+            ],
+            &[
+                "fuzz",
+                "--duration",
+                "2m",
+                "--shard",
+                "0/2",
+                "--json",
+                "s.json",
+            ],
+            &["fuzz", "--duration", "2m", "--seed-base", "77", "--isolate"],
+            &["bugs", "--shard", "1/2", "--json", "s.json"],
+            &["bugs", "--json"],
+            &["merge", "a.json", "b.json", "--markdown"],
+        ] {
+            let argv = std::iter::once("faultline").chain(args.iter().copied());
+            if let Err(e) = Cli::try_parse_from(argv) {
+                panic!("{args:?}: {e}");
+            }
+        }
+        assert!(Cli::try_parse_from(["faultline", "merge"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "faultline",
+                "run",
+                "--scenario",
+                "all",
+                "--seeds",
+                "1",
+                "--memory-limit",
+                "lots"
             ])
             .is_err()
         );

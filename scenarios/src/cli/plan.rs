@@ -6,7 +6,7 @@ use clap::Args;
 use faultline_scenarios::catalog;
 use faultline_scenarios::runner::plan_of;
 
-use super::Outcome;
+use super::Exit;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -16,9 +16,9 @@ pub struct PlanArgs {
     seed: u64,
 }
 
-pub fn run(args: &PlanArgs) -> Result<Outcome> {
+pub fn run(args: &PlanArgs) -> Result<Exit> {
     let scenario = catalog::find(&args.scenario)?;
     let plan = plan_of(scenario, args.seed).map_err(anyhow::Error::msg)?;
     println!("{}", plan.to_json());
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

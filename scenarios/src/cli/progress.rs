@@ -1,13 +1,13 @@
 //! The progress display shared by `run` and `fuzz`: an indicatif bar (or spinner, when the
-//! length is unknown) with seeds/s and failures so far, drawn on stderr only when stdout is a
-//! terminal, so piped or CI output stays clean.
+//! length is unknown) with seeds/s and seeds that did not pass so far, drawn on stderr only when
+//! stdout is a terminal, so piped or CI output stays clean.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use faultline_scenarios::outcome::SeedOutcome;
+use faultline_scenarios::result::SeedResult;
 
 /// A bar over `len` seeds, or a spinner when `len` is `None`.
 pub fn bar(len: Option<u64>) -> ProgressBar {
@@ -29,7 +29,7 @@ pub fn bar(len: Option<u64>) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template(template) {
         pb.set_style(style);
     }
-    pb.set_message("0 failed");
+    pb.set_message("0 not passed");
     pb
 }
 
@@ -38,15 +38,19 @@ pub fn say(pb: &ProgressBar, line: &str) {
     pb.suspend(|| println!("{line}"));
 }
 
-/// The per-seed callback of a campaign: advances `pb` by one seed and, for a failing seed,
-/// prints its `FAIL` line and counts it in the bar's message.
-pub fn on_seed_done(pb: &ProgressBar) -> impl Fn(&SeedOutcome) + Sync + '_ {
-    let failed = AtomicU64::new(0);
-    move |o: &SeedOutcome| {
-        if let Some(why) = &o.failure {
-            let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
-            pb.set_message(format!("{n} failed"));
-            say(pb, &format!("FAIL {} seed {}: {why}", o.scenario, o.seed));
+/// The per-seed callback of a campaign: advances `pb` by one seed and, for a seed that did not
+/// pass, prints its status line and counts it in the bar's message.
+pub fn on_seed_done(pb: &ProgressBar) -> impl Fn(&SeedResult) + Sync + '_ {
+    let not_passed = AtomicU64::new(0);
+    move |r: &SeedResult| {
+        if let Some(why) = &r.reason {
+            let n = not_passed.fetch_add(1, Ordering::Relaxed) + 1;
+            pb.set_message(format!("{n} not passed"));
+            let status = r.status.name().to_uppercase();
+            say(
+                pb,
+                &format!("{status} {} seed {}: {why}", r.scenario, r.seed),
+            );
         }
         pb.inc(1);
     }

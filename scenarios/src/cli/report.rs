@@ -11,7 +11,7 @@ use faultline_sim::plan::Plan;
 use faultline_sim::run::Verdict;
 use faultline_sim::workload::HistoryEvent;
 
-use super::Outcome;
+use super::Exit;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -20,12 +20,12 @@ pub struct ReportArgs {
     dirs: Vec<PathBuf>,
 }
 
-pub fn run(args: &ReportArgs) -> Result<Outcome> {
+pub fn run(args: &ReportArgs) -> Result<Exit> {
     for dir in &args.dirs {
         let page = redraw(dir).with_context(|| format!("report {}", dir.display()))?;
         println!("{}", page.display());
     }
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }
 
 fn redraw(dir: &Path) -> Result<PathBuf> {

@@ -1,18 +1,22 @@
-//! `faultline repro`: replays one seed of a scenario (or a plan file) in this process, writes
-//! its report directory (`plan.json`, `history.jsonl`, `trace.log`, `verdict.json`) and prints
-//! the verdict.
+//! `faultline repro`: replays one seed of a scenario (or a plan file, or a regression corpus
+//! entry) in this process under the seed watchdog, writes its report directory (`plan.json`,
+//! `history.jsonl`, `trace.log`, `verdict.json`) and prints the verdict. The exit code is the
+//! seed's status (0 pass, 1 fail, 3 unknown, 4 vacuous).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use faultline_scenarios::catalog;
-use faultline_scenarios::outcome::repro_line;
-use faultline_scenarios::runner::plan_of;
+use faultline_scenarios::regressions::read_plan;
+use faultline_scenarios::result::repro_line;
+use faultline_scenarios::runner::{RunnerConfig, plan_of};
 use faultline_sim::plan::Plan;
-use faultline_sim::run::{RunResult, run_plan, write_report};
+use faultline_sim::run::{RunResult, write_report};
 
-use super::Outcome;
+use super::Exit;
+use super::switches::SwitchArgs;
+use super::watch::WatchArgs;
 
 #[derive(Debug, Args)]
 pub struct ReproArgs {
@@ -22,7 +26,8 @@ pub struct ReproArgs {
     /// The seed to replay.
     #[arg(long, requires = "scenario")]
     seed: Option<u64>,
-    /// Replay this plan file (plan.json of a report, or hand-written) instead.
+    /// Replay this plan file (plan.json of a report, a regression corpus entry, or
+    /// hand-written) instead.
     #[arg(long, conflicts_with_all = ["scenario", "seed"])]
     plan: Option<PathBuf>,
     /// Root of the report directories.
@@ -34,21 +39,28 @@ pub struct ReproArgs {
     /// Switch on this planted bug (needs a build with `--features planted-bugs`).
     #[arg(long)]
     bug: Option<String>,
-    /// Switch the engine and Raft-log power-failure probes off.
-    #[arg(long)]
-    no_probes: bool,
+    #[command(flatten)]
+    switches: SwitchArgs,
+    #[command(flatten)]
+    watch: WatchArgs,
 }
 
-pub fn run(args: &ReproArgs) -> Result<Outcome> {
+pub fn run(args: &ReproArgs) -> Result<Exit> {
     let mut plan = load_plan(args)?;
     if let Some(bug) = &args.bug {
         plan.bug = Some(bug.clone());
         plan.validate()?;
     }
-    if args.no_probes {
-        plan.switches.power_probes = false;
+    args.switches.apply(&mut plan.switches);
+    #[cfg(feature = "harness-plants")]
+    if let Some(p) = args.watch.plant.first() {
+        plan.plant = Some(p.plant.clone());
+        plan.validate()?;
     }
-    let result = run_plan(&plan);
+    let mut config = RunnerConfig::default();
+    args.watch.configure(&mut config)?;
+    // With --isolate the report has the verdict and trace but no history (the child keeps it).
+    let result = config.execute(&plan, true).result;
     let dir = write_report(&args.reports, &result)
         .with_context(|| format!("writing the report under {}", args.reports.display()))?;
     if args.json {
@@ -65,21 +77,20 @@ pub fn run(args: &ReproArgs) -> Result<Outcome> {
                 line.push(' ');
                 line.push_str(flag);
             }
+            if let Some(plant) = &result.plan.plant {
+                line.push_str(&format!(" --plant {plant}"));
+            }
             println!("{line}");
         }
     }
-    Ok(if result.verdict.passed() {
-        Outcome::Success
-    } else {
-        Outcome::Violation
-    })
+    Ok(Exit::from(result.verdict.status))
 }
 
 fn load_plan(args: &ReproArgs) -> Result<Plan> {
     if let Some(path) = &args.plan {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the plan {}", path.display()))?;
-        return Plan::from_json(&text).with_context(|| format!("plan {}", path.display()));
+        return read_plan(&text).with_context(|| format!("plan {}", path.display()));
     }
     // clap guarantees both or neither; neither is caught above by `required_unless_present`.
     let (Some(name), Some(seed)) = (&args.scenario, args.seed) else {
@@ -89,7 +100,7 @@ fn load_plan(args: &ReproArgs) -> Result<Plan> {
     plan_of(scenario, seed).map_err(anyhow::Error::msg)
 }
 
-/// The verdict in a few lines: outcome, hash, what the run did, and every violation.
+/// The verdict in a few lines: status, hash, what the run did, and every violation.
 pub fn print_verdict(result: &RunResult) {
     let v = &result.verdict;
     let s = &v.stats;
@@ -110,6 +121,9 @@ pub fn print_verdict(result: &RunResult) {
         s.max_term,
         s.linearizability,
     );
+    for reason in &v.reasons {
+        println!("{}: {reason}", v.status);
+    }
     for note in &s.notes {
         println!("note: {note}");
     }

@@ -26,7 +26,7 @@ use faultline_sim::plan::Plan;
 use faultline_sim::run::{run_plan, write_report};
 use serde::Serialize;
 
-use super::Outcome;
+use super::Exit;
 
 #[derive(Debug, Args)]
 pub struct ShrinkArgs {
@@ -113,7 +113,7 @@ fn load_plan(args: &ShrinkArgs) -> Result<Plan> {
     Ok(plan)
 }
 
-pub fn run(args: &ShrinkArgs) -> Result<Outcome> {
+pub fn run(args: &ShrinkArgs) -> Result<Exit> {
     let plan = load_plan(args)?;
     let budget = Budget {
         max_runs: args.max_runs,
@@ -154,7 +154,7 @@ pub fn run(args: &ShrinkArgs) -> Result<Outcome> {
         println!("{}", shrunk.repro);
     }
     // The shrunk plan fails, like the seed it came from.
-    Ok(Outcome::Violation)
+    Ok(Exit::Violation)
 }
 
 /// Shrinks `plan`, confirms, writes the report; prints progress when `verbose`.
@@ -247,7 +247,11 @@ fn shrink_one(
 /// `run --shrink` / `fuzz --shrink`: shrinks each failing seed with the default budget, prints
 /// its before/after line and the shrunk plan's repro line. A seed that cannot be shrunk is
 /// reported and the others go on.
-pub fn after_campaign(failures: &[(&str, u64)], reports: &Path) -> Result<()> {
+pub fn after_campaign(
+    failures: &[(&str, u64)],
+    reports: &Path,
+    switches: faultline_sim::plan::Switches,
+) -> Result<()> {
     let exe = std::env::current_exe().context("locating this executable")?;
     for &(scenario, seed) in failures {
         println!();
@@ -256,7 +260,10 @@ pub fn after_campaign(failures: &[(&str, u64)], reports: &Path) -> Result<()> {
             .map_err(anyhow::Error::from)
             .and_then(|s| plan_of(s, seed).map_err(anyhow::Error::msg))
         {
-            Ok(p) => p,
+            Ok(mut p) => {
+                p.switches = switches;
+                p
+            }
             Err(e) => {
                 println!("  cannot shrink: {e:#}");
                 continue;

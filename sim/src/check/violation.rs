@@ -62,6 +62,20 @@ pub enum Property {
     Search,
     /// The system under test panicked.
     Panic,
+    // Harness findings: the seed could not be judged because the run itself broke a limit or
+    // the harness failed. They come from the seed watchdog and the runner, never from a
+    // checker of the system under test.
+    /// The seed passed its wall-clock or simulated-time limit (a hang, a livelock, or a task
+    /// that keeps re-waking itself so simulated time never reaches its limit).
+    Hang,
+    /// The seed passed its memory limit.
+    Oom,
+    /// The harness itself panicked (a checker, or the runner around a run), not the system
+    /// under test.
+    HarnessPanic,
+    /// The seed's process died (abort, fatal signal) while it ran in a child process
+    /// (`--isolate`).
+    Abort,
 }
 
 impl Property {
@@ -90,6 +104,10 @@ impl Property {
             Property::Catalog => "catalog",
             Property::Search => "search",
             Property::Panic => "panic",
+            Property::Hang => "hang",
+            Property::Oom => "oom",
+            Property::HarnessPanic => "harness-panic",
+            Property::Abort => "abort",
         }
     }
 }

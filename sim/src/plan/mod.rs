@@ -47,6 +47,11 @@ pub struct Plan {
     /// Harness mechanisms switched off for a comparison run (all on when absent).
     #[serde(default, skip_serializing_if = "Switches::all_on")]
     pub switches: Switches,
+    /// A harness plant (`crate::plant`; needs a build with the `harness-plants` feature):
+    /// how the watchdog's tests make a seed hang, abort or eat memory. Absent in every
+    /// normal plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<String>,
 }
 
 impl Plan {
@@ -61,6 +66,7 @@ impl Plan {
             liveness: LivenessPlan::default(),
             bug: None,
             switches: Switches::default(),
+            plant: None,
         }
     }
 
@@ -101,6 +107,7 @@ impl Plan {
             ));
         }
         self.planted_bug()?;
+        crate::plant::check(self.plant.as_deref()).map_err(|e| PlanError::invalid("plant", e))?;
         self.cluster.validate()?;
         self.workload.validate()?;
         self.liveness.validate()?;

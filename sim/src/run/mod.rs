@@ -11,11 +11,15 @@
 pub mod checks;
 pub mod fingerprint;
 pub mod observe;
+mod plants;
 pub mod report;
 pub mod simulate;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use serde::{Deserialize, Serialize};
 
+pub use crate::world::runner::{Cancel, Stop, StopCause};
 pub use report::write_report;
 
 use crate::check::violation::{Property, Violation};
@@ -38,12 +42,18 @@ pub struct RunResult {
     /// Everything else the fingerprint covers: every node's online reports
     /// (`observations.jsonl`), samples, probes, disk and network digests.
     pub record: RunRecord,
+    /// The transcript, when the run happened elsewhere (a child process) and only that came
+    /// back; `None` for a run of this process, whose transcript is rendered on demand.
+    pub transcript: Option<Vec<String>>,
 }
 
 impl RunResult {
     /// The run as lines, for finding where two runs of one plan parted (`fingerprint`).
     pub fn transcript(&self) -> Vec<String> {
-        fingerprint::transcript(&self.trace, &self.record, &self.verdict)
+        match &self.transcript {
+            Some(t) => t.clone(),
+            None => fingerprint::transcript(&self.trace, &self.record, &self.verdict),
+        }
     }
 }
 
@@ -158,14 +168,23 @@ pub struct RunStats {
     pub notes: Vec<String>,
 }
 
-/// Runs `plan` and checks it. Never panics on account of the plan or the system under test;
-/// an invalid plan is reported as a violation (callers should `validate` first).
+/// Runs `plan` and checks it. Never panics on account of the plan, the system under test or
+/// a checker; an invalid plan is reported as a violation (callers should `validate` first).
 pub fn run_plan(plan: &Plan) -> RunResult {
+    run_plan_with(plan, &Cancel::default())
+}
+
+/// [`run_plan`], stoppable from another thread through `cancel` (the seed watchdog's handle):
+/// a stopped run is a `Hang` (wall clock) or `Oom` (memory) violation with everything recorded
+/// up to the stop.
+pub fn run_plan_with(plan: &Plan, cancel: &Cancel) -> RunResult {
     let sink = Sink::default();
+    let plant = crate::plant::check(plan.plant.as_deref()).ok().flatten();
     let result = match plan.validate() {
         Err(e) => Err(format!("invalid plan: {e}")),
         Ok(()) => {
-            let spec = RunSpec::from(&world_config(plan));
+            let mut spec = RunSpec::from(&world_config(plan));
+            spec.cancel = cancel.clone();
             let (p, s) = (plan.clone(), sink.clone());
             #[cfg(feature = "planted-bugs")]
             let bug = plan.planted_bug().ok().flatten();
@@ -174,7 +193,10 @@ pub fn run_plan(plan: &Plan) -> RunResult {
                 // runs on this thread, so the bug is on for exactly this run.
                 #[cfg(feature = "planted-bugs")]
                 faultline_engine::planted::set_active(bug);
-                simulate(p, s)
+                async move {
+                    plants::start_in_simulation(plant);
+                    simulate(p, s).await
+                }
             })
             .map_err(|f| f.to_string())
         }
@@ -202,21 +224,46 @@ pub fn run_plan(plan: &Plan) -> RunResult {
     };
     let mut violations = Vec::new();
     if let Some(message) = panic {
-        // The runtime's time limit is a hang, not a crash.
-        let property = if message.contains("time limit") {
-            Property::Liveness
-        } else {
-            Property::Panic
+        // A stop the watchdog asked for, or the runtime's simulated time limit, is a hang (or
+        // a memory overrun), not a crash of the system under test.
+        let (property, message) = match cancel.stopped() {
+            Some(Stop {
+                cause: StopCause::WallClock,
+                message,
+            }) => (Property::Hang, message),
+            Some(Stop {
+                cause: StopCause::Memory,
+                message,
+            }) => (Property::Oom, message),
+            None if message.contains("time limit exceeded") => (Property::Hang, message),
+            None => (Property::Panic, message),
         };
         violations.push(Violation::new(property, message));
     } else if let Some(why) = &sim.aborted {
         violations.push(Violation::new(Property::Liveness, why.clone()));
     } else {
-        let checked = checks::run_checks(&history, &sim);
-        violations = checked.violations;
-        stats.linearizability = checked.linearizability;
-        stats.linearizability_steps = checked.steps;
-        stats.notes = checked.notes;
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            plants::in_checks(plant);
+            checks::run_checks(&history, &sim)
+        }));
+        match checked {
+            Ok(checked) => {
+                violations = checked.violations;
+                stats.linearizability = checked.linearizability;
+                stats.linearizability_steps = checked.steps;
+                stats.notes = checked.notes;
+            }
+            Err(payload) => {
+                stats.linearizability = "error".to_string();
+                violations.push(Violation::new(
+                    Property::HarnessPanic,
+                    format!(
+                        "a checker panicked (a harness defect, not a finding about the system under test): {}",
+                        panic_text(payload.as_ref())
+                    ),
+                ));
+            }
+        }
     }
     fill_stats(&mut stats, &history, &sim);
     let (status, reasons) = status_of(plan, &violations, &stats, &history, &sim);
@@ -250,6 +297,18 @@ pub fn run_plan(plan: &Plan) -> RunResult {
         history: events,
         trace: trace_lines,
         record,
+        transcript: None,
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
     }
 }
 

@@ -15,12 +15,25 @@
 //! `unconstrained`, because all of it is one poll of the outer future and tokio's cooperative
 //! budget would otherwise run out and starve the channels.
 //!
+//! Stopping a seed from outside ([`Cancel`]): a madsim runtime cannot be cancelled from another
+//! thread, and a task that keeps re-waking itself never lets madsim's simulated time limit
+//! fire (the limit is checked only when no task is ready). The seed watchdog therefore stops a
+//! seed through the simulated clock: [`Cancel::cancel`] arms a 1 ms simulated timer whose
+//! waker wakes the seed's main task, and the main task, polled on the seed's own thread,
+//! panics with the stop's message. Simulated time advances with every task poll, so the timer
+//! fires even while a task spins. If the main task has already finished (a spinning task keeps
+//! madsim from returning even then), the timer's callback panics itself, on the seed's thread. Nothing is armed until a stop is asked for, so a run that is
+//! never stopped schedules exactly what it did before. A seed stuck in synchronous code (a
+//! loop with no await) cannot be stopped this way; its caller has to abandon the thread.
+//!
 //! This file is the one place that spawns OS threads: it runs outside the simulation.
 
 use std::any::Any;
 use std::future::Future;
-use std::sync::Mutex;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +45,8 @@ pub struct RunSpec {
     pub madsim: madsim::Config,
     /// A run that passes this much simulated time panics, and so becomes a finding.
     pub time_limit: Option<Duration>,
+    /// Lets another thread stop the run (the seed watchdog); a fresh token is never cancelled.
+    pub cancel: Cancel,
 }
 
 impl Default for RunSpec {
@@ -39,6 +54,7 @@ impl Default for RunSpec {
         RunSpec {
             madsim: madsim::Config::default(),
             time_limit: Some(Duration::from_secs(600)),
+            cancel: Cancel::default(),
         }
     }
 }
@@ -48,7 +64,141 @@ impl From<&super::WorldConfig> for RunSpec {
         RunSpec {
             madsim: c.madsim_config(),
             time_limit: Some(c.time_limit),
+            cancel: Cancel::default(),
         }
+    }
+}
+
+/// Why the watchdog stopped a seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// The seed ran past its wall-clock limit.
+    WallClock,
+    /// The seed (or its process) used more memory than its limit.
+    Memory,
+}
+
+/// A stop the watchdog asked for: its cause and the message the seed panics with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    pub cause: StopCause,
+    pub message: String,
+}
+
+/// A handle that stops a running seed from another thread (see the module docs). Clones share
+/// one state; cancelling twice keeps the first stop.
+#[derive(Clone, Default)]
+pub struct Cancel {
+    state: Arc<Mutex<CancelState>>,
+}
+
+#[derive(Default)]
+struct CancelState {
+    stop: Option<Stop>,
+    /// The main task returned; a stop must then strike from the timer itself.
+    main_done: bool,
+    /// The running seed's clock and main-task waker, once its main task was first polled.
+    hook: Option<(madsim::time::TimeHandle, Waker)>,
+}
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancel")
+            .field("stop", &self.stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wakes the seed's main task, or panics with the stop when the main task has finished;
+/// called by the simulated timer, on the seed's own thread.
+struct WakeMain {
+    cancel: Cancel,
+    main: Waker,
+}
+
+impl Wake for WakeMain {
+    fn wake(self: Arc<Self>) {
+        let state = self.cancel.lock();
+        if state.main_done
+            && let Some(stop) = &state.stop
+        {
+            let message = stop.message.clone();
+            drop(state);
+            panic!("{message}");
+        }
+        drop(state);
+        self.main.wake_by_ref();
+    }
+}
+
+impl Cancel {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CancelState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks the seed to stop: its main task panics with `message` at its next poll, which a
+    /// 1 ms simulated timer brings about. Safe to call from any thread, before, during or
+    /// after the run.
+    pub fn cancel(&self, cause: StopCause, message: impl Into<String>) {
+        let mut state = self.lock();
+        if state.stop.is_some() {
+            return;
+        }
+        state.stop = Some(Stop {
+            cause,
+            message: message.into(),
+        });
+        if let Some((time, main)) = &state.hook {
+            // Polling a fresh sleep registers its timer in the seed's timer wheel (under the
+            // wheel's own lock); the timer's callback runs on the seed's thread.
+            let waker = Waker::from(Arc::new(WakeMain {
+                cancel: self.clone(),
+                main: main.clone(),
+            }));
+            let mut sleep = std::pin::pin!(time.sleep(Duration::ZERO));
+            let _ = sleep.as_mut().poll(&mut Context::from_waker(&waker));
+        }
+    }
+
+    /// The stop asked for, if any.
+    pub fn stopped(&self) -> Option<Stop> {
+        self.lock().stop.clone()
+    }
+
+    /// Called at every poll of the seed's main task: records its waker and clock, or panics
+    /// with the stop's message once a stop was asked for.
+    fn checkpoint(&self, cx: &Context<'_>) {
+        let mut state = self.lock();
+        if let Some(stop) = &state.stop {
+            let message = stop.message.clone();
+            drop(state);
+            panic!("{message}");
+        }
+        match &mut state.hook {
+            Some((_, waker)) => waker.clone_from(cx.waker()),
+            None => {
+                state.hook = Some((madsim::time::TimeHandle::current(), cx.waker().clone()));
+            }
+        }
+    }
+}
+
+/// The seed's main future, with the cancellation checkpoint in front of every poll.
+struct Cancellable<F> {
+    inner: Pin<Box<F>>,
+    cancel: Cancel,
+}
+
+impl<F: Future> Future for Cancellable<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.cancel.checkpoint(cx);
+        let poll = self.inner.as_mut().poll(cx);
+        if poll.is_ready() {
+            self.cancel.lock().main_done = true;
+        }
+        poll
     }
 }
 
@@ -102,9 +252,13 @@ where
             ))
             .build()
             .expect("a current-thread tokio runtime needs no resources that can run out");
-        seeded_tokio.block_on(real_tokio::task::unconstrained(async move {
-            rt.block_on(body())
-        }))
+        let main = Cancellable {
+            inner: Box::pin(body()),
+            cancel: spec.cancel,
+        };
+        seeded_tokio.block_on(real_tokio::task::unconstrained(
+            async move { rt.block_on(main) },
+        ))
     });
     match spawned {
         Ok(handle) => {
@@ -214,6 +368,63 @@ mod tests {
             madsim::time::sleep(Duration::from_secs(5)).await;
         });
         assert!(r.unwrap_err().message.contains("time limit"));
+    }
+
+    /// A task that keeps re-waking itself never lets madsim check its time limit; a cancel
+    /// from another thread still stops the seed, with the stop's message.
+    #[test]
+    fn a_self_waking_task_is_stopped_by_a_cancel_from_another_thread() {
+        let spec = RunSpec::default();
+        let cancel = spec.cancel.clone();
+        #[allow(clippy::disallowed_methods)] // the test's stand-in for the watchdog thread
+        let watchdog = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            cancel.cancel(StopCause::WallClock, "stopped by the test");
+        });
+        let r: Result<(), Finding> = run_seed(5, &spec, || async {
+            madsim::task::spawn(std::future::poll_fn(|cx: &mut Context<'_>| {
+                cx.waker().wake_by_ref();
+                Poll::<()>::Pending
+            }));
+            madsim::time::sleep(Duration::from_secs(3600)).await;
+        });
+        watchdog.join().unwrap();
+        assert_eq!(r.unwrap_err().message, "stopped by the test");
+        assert_eq!(
+            spec.cancel.stopped().map(|s| s.cause),
+            Some(StopCause::WallClock)
+        );
+    }
+
+    /// The main task returned, but a spinning task keeps madsim from returning: the stop
+    /// strikes from the timer.
+    #[test]
+    fn a_spinning_task_that_outlives_the_main_task_is_stopped_too() {
+        let spec = RunSpec::default();
+        let cancel = spec.cancel.clone();
+        #[allow(clippy::disallowed_methods)] // the test's stand-in for the watchdog thread
+        let watchdog = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            cancel.cancel(StopCause::WallClock, "stopped after the main task");
+        });
+        let r: Result<(), Finding> = run_seed(6, &spec, || async {
+            madsim::task::spawn(std::future::poll_fn(|cx: &mut Context<'_>| {
+                cx.waker().wake_by_ref();
+                Poll::<()>::Pending
+            }));
+        });
+        watchdog.join().unwrap();
+        assert_eq!(r.unwrap_err().message, "stopped after the main task");
+    }
+
+    #[test]
+    fn a_cancel_before_the_run_stops_it_at_its_first_poll() {
+        let spec = RunSpec::default();
+        spec.cancel.cancel(StopCause::Memory, "too big");
+        spec.cancel
+            .cancel(StopCause::WallClock, "ignored: the first stop wins");
+        let r: Result<(), Finding> = run_seed(5, &spec, || async {});
+        assert_eq!(r.unwrap_err().message, "too big");
     }
 
     #[test]

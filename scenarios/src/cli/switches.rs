@@ -1,0 +1,42 @@
+//! The harness switches as command-line flags (`--no-probes`, `--no-io-time`,
+//! `--gentle-crash`), shared by every subcommand that runs plans. Each turns one mechanism off
+//! for a comparison run; the plan records it, so the printed repro line carries the flag.
+
+use clap::Args;
+use faultline_sim::plan::Switches;
+
+#[derive(Debug, Clone, Args)]
+pub struct SwitchArgs {
+    /// Switch the engine and Raft-log power-failure probes off.
+    #[arg(long)]
+    pub no_probes: bool,
+    /// Disk operations take no simulated time.
+    #[arg(long)]
+    pub no_io_time: bool,
+    /// Power failures follow the gentle crash model (every unsynced write lost, the last one
+    /// maybe torn) instead of the harsh one.
+    #[arg(long)]
+    pub gentle_crash: bool,
+}
+
+impl SwitchArgs {
+    /// The switches these flags ask for.
+    pub fn switches(&self) -> Switches {
+        let mut s = Switches::default();
+        self.apply(&mut s);
+        s
+    }
+
+    /// Turns off in `switches` what these flags turn off.
+    pub fn apply(&self, switches: &mut Switches) {
+        if self.no_probes {
+            switches.power_probes = false;
+        }
+        if self.no_io_time {
+            switches.io_time = false;
+        }
+        if self.gentle_crash {
+            switches.harsh_crashes = false;
+        }
+    }
+}
