@@ -159,6 +159,8 @@ pub enum Observation {
     Applied { entry: EntryRef },
     /// A snapshot of the state machine was built (and stored).
     SnapshotBuilt { snapshot: SnapshotRef },
+    /// A snapshot arrived from the leader and its install begins (nothing changed yet).
+    SnapshotReceived { snapshot: SnapshotRef },
     /// A snapshot received from the leader replaced the state machine.
     SnapshotInstalled { snapshot: SnapshotRef },
     /// The membership the Raft core acts on changed (its own report, e.g. from its metrics).
@@ -182,6 +184,7 @@ impl Observation {
             Observation::CommittedSaved { .. } => "committed-saved",
             Observation::Applied { .. } => "applied",
             Observation::SnapshotBuilt { .. } => "snapshot-built",
+            Observation::SnapshotReceived { .. } => "snapshot-received",
             Observation::SnapshotInstalled { .. } => "snapshot-installed",
             Observation::MembershipInEffect { .. } => "membership-in-effect",
         }

@@ -486,6 +486,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 AnyError::new(&e),
             ))
         };
+        self.reporter.report(|| Observation::SnapshotReceived {
+            snapshot: snapshot_ref(meta),
+        });
         let data = snapshot.into_inner();
         let payload = SnapshotPayload::decode(&data, meta).map_err(err)?;
         let stored = StoredSnapshot {

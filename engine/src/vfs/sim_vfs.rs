@@ -119,6 +119,13 @@ impl SimVfs {
         self.lock().counters
     }
 
+    /// The power fails now: every later operation fails (EIO) until the crash that must follow
+    /// ([`SimVfs::crash`]) decides what the disk keeps. For a fault that strikes at an exact
+    /// moment of the system's life rather than at an operation number.
+    pub fn cut_power(&self) {
+        self.lock().power_cut = true;
+    }
+
     /// A fingerprint of every operation asked of this disk so far (kind and path, in order).
     pub fn op_digest(&self) -> u64 {
         self.lock().op_digest.finish()

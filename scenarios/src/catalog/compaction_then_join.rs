@@ -1,8 +1,9 @@
 //! `compaction-then-join`: the log is snapshotted and purged while a follower is cut off or a
 //! spare node waits outside the group, so catching up must go through snapshot installation
-//! (the engine's state shipped in a snapshot) rather than log replay.
+//! (the engine's state shipped in a snapshot) rather than log replay; sometimes that node loses
+//! power in the middle of the install (aimed).
 
-use faultline_sim::plan::{Fault, MAX_NODES, NodeRef, Plan};
+use faultline_sim::plan::{Aim, Fault, MAX_NODES, NodeRef, Plan};
 
 use super::Scenario;
 use super::schedule::{Schedule, Timeline, finish};
@@ -64,8 +65,15 @@ impl Scenario for CompactionThenJoin {
             schedule.at(t, Fault::Snapshot { node });
             schedule.at(t + rng.range(10, 100), Fault::Purge { node });
         }
+        let join_at = at + len + rng.range(0, 300);
         if joiner {
-            schedule.at(at + len + rng.range(0, 300), Fault::AddVoter);
+            schedule.at(join_at, Fault::AddVoter);
+        }
+        // Sometimes the node taking the snapshot loses power in the middle of installing it.
+        if rng.chance(0.4) {
+            let arm_at = if isolate { at + len } else { join_at };
+            let within = rng.range(500, 2_000);
+            schedule.aimed(arm_at, Aim::KillDuringInstall, within, rng.range(100, 500));
         }
         finish(plan, schedule)
     }

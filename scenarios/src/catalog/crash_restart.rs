@@ -1,8 +1,9 @@
 //! `crash-restart`: nodes lose power — a follower, the leader, several nodes, or the whole
 //! cluster at once — dropping every write not yet synced and sometimes tearing the last one at
 //! a sector boundary; they restart from what their disk kept. Acknowledged writes must survive.
+//! Some power failures are aimed: the leader goes the moment it appends a client entry.
 
-use faultline_sim::plan::{NodeRef, Plan};
+use faultline_sim::plan::{Aim, NodeRef, Plan};
 
 use super::Scenario;
 use super::leader_kill::kill_and_restart;
@@ -31,6 +32,10 @@ impl Scenario for CrashRestart {
             let Some((at, len)) = timeline.next_window(&mut rng, (100, 800), (100, 1_500)) else {
                 break;
             };
+            if rng.chance(0.25) {
+                schedule.aimed(at, Aim::KillLeaderMidAppend, len, rng.range(100, 400));
+                continue;
+            }
             // Which nodes go down together: one, a minority, or (rarely) all of them.
             let victims: Vec<NodeRef> = match rng.below(10) {
                 0..=4 => vec![crash_target(&mut rng, plan.cluster.nodes)],

@@ -1,8 +1,9 @@
 //! `leader-kill`: the leader crashes (power failure: its unsynced writes are lost) and comes
 //! back after a while, several times per run, so every run has elections under client load
-//! and old leaders that rejoin behind the new one.
+//! and old leaders that rejoin behind the new one. Some kills are aimed: the leader loses
+//! power the moment it appends a client entry, before a quorum can have flushed it.
 
-use faultline_sim::plan::{Fault, NodeRef, Plan};
+use faultline_sim::plan::{Aim, Fault, NodeRef, Plan};
 
 use super::Scenario;
 use super::schedule::{Windows, windowed_plan};
@@ -25,8 +26,18 @@ impl Scenario for LeaderKill {
             len: (200, 2_000),
         };
         windowed_plan(self.name(), seed, windows, |rng, _, schedule, at, len| {
-            let (kill, restart) = kill_and_restart(NodeRef::Leader, rng.chance(0.3));
-            schedule.window(at, len, kill, restart);
+            if rng.chance(0.4) {
+                let within = (len / 2).max(50);
+                schedule.aimed(
+                    at,
+                    Aim::KillLeaderMidAppend,
+                    within,
+                    len.saturating_sub(within),
+                );
+            } else {
+                let (kill, restart) = kill_and_restart(NodeRef::Leader, rng.chance(0.3));
+                schedule.window(at, len, kill, restart);
+            }
         })
     }
 }

@@ -1,8 +1,11 @@
 //! `membership-churn`: voters are added and removed while clients run — spare nodes join,
 //! followers (and sometimes the leader) leave, leadership moves, and now and then the leader
-//! crashes in the middle of a change. The group never shrinks below three voters.
+//! crashes in the middle of a change. Most runs compact their logs, so snapshots cover
+//! membership changes, and purge them; some changes are met by aimed faults: the leader cut
+//! off, or made to snapshot and purge, the moment it appends the change. The group never
+//! shrinks below three voters.
 
-use faultline_sim::plan::{Fault, MAX_NODES, NodeRef, Plan};
+use faultline_sim::plan::{Aim, Fault, MAX_NODES, NodeRef, Plan};
 
 use super::Scenario;
 use super::leader_kill::kill_and_restart;
@@ -32,6 +35,10 @@ impl Scenario for MembershipChurn {
         let spares = (rng.range(1, 2) as usize).min(MAX_NODES - voters);
         plan.cluster.voters = voters;
         plan.cluster.nodes = voters + spares;
+        if rng.chance(0.7) {
+            plan.cluster.raft.snapshot_every = Some(rng.range(20, 100));
+            plan.cluster.raft.keep_after_snapshot = rng.range(0, 10);
+        }
         let mut timeline = Timeline::for_workload(&mut rng, plan.workload.duration_ms);
         let mut schedule = Schedule::new();
         let (mut voters_now, mut spares_left) = (voters, spares);
@@ -42,11 +49,11 @@ impl Scenario for MembershipChurn {
             };
             let can_add = spares_left > 0;
             let can_remove = voters_now > MIN_VOTERS;
-            match rng.below(4) {
+            let change = match rng.below(4) {
                 0 | 1 if can_add => {
-                    schedule.at(at, Fault::AddVoter);
                     spares_left -= 1;
                     voters_now += 1;
+                    Fault::AddVoter
                 }
                 0..=2 if can_remove => {
                     let node = if rng.chance(0.2) {
@@ -54,12 +61,29 @@ impl Scenario for MembershipChurn {
                     } else {
                         NodeRef::Follower(rng.below(voters_now as u64) as u32)
                     };
-                    schedule.at(at, Fault::RemoveVoter { node });
                     voters_now -= 1;
+                    Fault::RemoveVoter { node }
                 }
-                _ => {
-                    schedule.at(at, Fault::TransferLeader);
-                }
+                _ => Fault::TransferLeader,
+            };
+            // Armed before the change it waits for (same instant, added first).
+            if change != Fault::TransferLeader && rng.chance(0.4) {
+                let aim = if rng.chance(0.5) {
+                    Aim::PartitionDuringMembershipChange
+                } else {
+                    Aim::SnapshotDuringMembershipChange
+                };
+                let within = rng.range(100, 500);
+                schedule.aimed(at, aim, within, rng.range(100, 500));
+            }
+            schedule.at(at, change);
+            if rng.chance(0.3) {
+                schedule.at(
+                    at + rng.below(len),
+                    Fault::Purge {
+                        node: NodeRef::Leader,
+                    },
+                );
             }
             // A leader crash right after a change, while it may still be committing the
             // joint configuration.

@@ -1,8 +1,9 @@
 //! `minority-write`: the leader (or a minority holding it) is cut off from the majority while
 //! clients keep sending it writes. Nothing the minority accepts may be acknowledged, and once
-//! healed the old leader must step down and discard its uncommitted tail.
+//! healed the old leader must step down and discard its uncommitted tail — and sometimes it
+//! loses power, or is cut off again, the moment it has truncated that tail (aimed).
 
-use faultline_sim::plan::{Fault, Plan};
+use faultline_sim::plan::{Aim, Fault, Plan};
 
 use super::Scenario;
 use super::schedule::{Windows, windowed_plan};
@@ -33,6 +34,16 @@ impl Scenario for MinorityWrite {
                 Fault::MajorityMinority
             };
             schedule.window(at, len, cut, Fault::Heal);
+            if rng.chance(0.5) {
+                let aim = if rng.chance(0.5) {
+                    Aim::KillAfterTruncate
+                } else {
+                    Aim::PartitionAfterTruncate
+                };
+                let within = rng.range(300, 1_500);
+                let undo = rng.range(100, 600);
+                schedule.aimed(at + len, aim, within, undo);
+            }
             // Sometimes the heal is followed by a leadership transfer back towards the side
             // that held stale state, to exercise its catch-up.
             if rng.chance(0.2) {

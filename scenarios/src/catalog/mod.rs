@@ -24,7 +24,7 @@ use thiserror::Error;
 /// entry of the current version still expands from its seed into its stored plan. A change
 /// that gives existing seeds new plans (a new draw, a changed range) must bump this, which
 /// makes it a visible decision; stored plans keep replaying what they found either way.
-pub const GENERATOR: u32 = 2;
+pub const GENERATOR: u32 = 3;
 
 /// A named family of runs: `plan(seed)` expands a seed into everything one run does.
 pub trait Scenario: Sync {

@@ -1,8 +1,10 @@
 //! `partition`: the network splits and heals, again and again — random halves, an isolated
 //! leader, a majority/minority split, a bridge (two sides that share one node) and one-way
 //! links — while clients keep writing and reading through whichever side they reach.
+//! Leadership sometimes moves while the network is split (a follower told to campaign), and
+//! the node catching up after a heal sometimes loses power in the middle of it (aimed).
 
-use faultline_sim::plan::{Fault, NodeRef, Plan};
+use faultline_sim::plan::{Aim, Fault, NodeRef, Plan};
 
 use super::Scenario;
 use super::schedule::{Windows, windowed_plan};
@@ -32,6 +34,14 @@ impl Scenario for Partition {
             |rng, plan, schedule, at, len| {
                 let cut = partition_fault(rng, plan.cluster.nodes);
                 schedule.window(at, len, cut, Fault::Heal);
+                if rng.chance(0.3) {
+                    schedule.at(at + rng.below(len), Fault::TransferLeader);
+                }
+                if rng.chance(0.3) {
+                    let within = rng.range(200, 1_000);
+                    let down = rng.range(100, 600);
+                    schedule.aimed(at + len, Aim::KillCatchingUp, within, down);
+                }
             },
         )
     }

@@ -1,11 +1,12 @@
 //! `random`: a seeded mix of everything — partitions, flaky and slow links, crashes, disk
-//! faults, compaction, leadership moves and membership changes — with windows that may
-//! overlap, so faults meet in combinations no single-family scenario produces.
+//! faults, slow disks and stalled fsyncs, compaction, leadership moves, membership changes and
+//! aimed faults (each waiting for the moment it names) — with windows that may overlap, so
+//! faults meet in combinations no single-family scenario produces.
 
-use faultline_sim::plan::{Fault, MAX_NODES, NodeRef, Plan};
+use faultline_sim::plan::{Aim, Fault, MAX_NODES, NodeRef, Plan};
 
 use super::Scenario;
-use super::disk_faults::disk_fault;
+use super::disk_faults::{disk_fault, slow_disk_fault};
 use super::leader_kill::kill_and_restart;
 use super::partition::partition_fault;
 use super::schedule::{Schedule, Timeline, finish};
@@ -13,6 +14,17 @@ use super::shape;
 use crate::rng::SeedRng;
 
 pub struct Random;
+
+/// Every aim, for the mix to draw from.
+const AIMS: [Aim; 7] = [
+    Aim::KillLeaderMidAppend,
+    Aim::KillAfterTruncate,
+    Aim::PartitionAfterTruncate,
+    Aim::KillCatchingUp,
+    Aim::PartitionDuringMembershipChange,
+    Aim::SnapshotDuringMembershipChange,
+    Aim::KillDuringInstall,
+];
 
 impl Scenario for Random {
     fn name(&self) -> &'static str {
@@ -46,7 +58,7 @@ impl Scenario for Random {
             let len = rng
                 .range(100, 2_000)
                 .min(timeline.end_ms.saturating_sub(at).max(1));
-            match rng.below(8) {
+            match rng.below(10) {
                 0 | 1 => {
                     let cut = partition_fault(&mut rng, voters);
                     schedule.window(at, len, cut, Fault::Heal);
@@ -99,6 +111,16 @@ impl Scenario for Random {
                 }
                 6 => {
                     schedule.at(at, Fault::TransferLeader);
+                }
+                7 => {
+                    let node = NodeRef::Id(rng.range(1, nodes));
+                    let start = slow_disk_fault(&mut rng, node, len);
+                    schedule.window(at, len, start, Fault::DiskHeal { node });
+                }
+                8 => {
+                    let aim = *rng.pick(&AIMS).unwrap_or(&Aim::KillLeaderMidAppend);
+                    let within = rng.range(100, 1_500);
+                    schedule.aimed(at, aim, within, rng.range(100, 600));
                 }
                 _ => {
                     if spares > 0 {

@@ -4,7 +4,7 @@
 //! It also holds the timeline choices every scenario shares: when the first fault may start
 //! (after the cluster has settled) and the gap between windows, all drawn from the seed.
 
-use faultline_sim::plan::{Fault, Plan, ScheduledFault};
+use faultline_sim::plan::{Aim, Fault, NodeRef, Plan, ScheduledFault};
 
 use super::shape;
 use crate::rng::SeedRng;
@@ -31,6 +31,27 @@ impl Schedule {
         let until = from_ms.saturating_add(len_ms);
         self.at(from_ms, start).at(until, end);
         until
+    }
+
+    /// Arms `aim` at `at_ms` for up to `within_ms`, and undoes its strike `after_ms` after that
+    /// bound: a node it powered off restarts (`Random` picks among the nodes that are down), a
+    /// node it cut off is reconnected. If the moment never came there is nothing to undo and
+    /// the undo is skipped with a note.
+    pub fn aimed(&mut self, at_ms: u64, aim: Aim, within_ms: u64, after_ms: u64) -> &mut Self {
+        let undo_at = at_ms + within_ms + after_ms;
+        self.at(at_ms, Fault::Aimed { aim, within_ms });
+        match aim {
+            Aim::PartitionAfterTruncate | Aim::PartitionDuringMembershipChange => {
+                self.at(undo_at, Fault::Heal)
+            }
+            Aim::SnapshotDuringMembershipChange => self,
+            _ => self.at(
+                undo_at,
+                Fault::Restart {
+                    node: NodeRef::Random,
+                },
+            ),
+        }
     }
 
     pub fn len(&self) -> usize {

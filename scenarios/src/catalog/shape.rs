@@ -1,5 +1,6 @@
-//! The shape every scenario's plan starts from: cluster size (3, 5 or 7 nodes), Raft timing,
-//! network base, disk latency, workload and liveness phase, all drawn from the seed.
+//! The shape every scenario's plan starts from: cluster size (3, 5 or 7 nodes, a third each),
+//! Raft timing, network base, disk latency, workload (hot keys and a few cold ones) and
+//! liveness phase, all drawn from the seed.
 //!
 //! Scenarios adjust a drawn plan (a membership scenario boots spare nodes, a compaction
 //! scenario snapshots often) and add their fault schedule; everything else about a run's
@@ -15,9 +16,11 @@ use crate::rng::SeedRng;
 
 /// Draws the parts of a plan that are not its fault schedule; scenarios adjust the result.
 pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
-    let nodes = match rng.below(20) {
-        0..=9 => 3,
-        10..=16 => 5,
+    // A fair share of each size: bad commits need five or seven voters (a leader dying
+    // before its entry reached a real majority), splits with more than two sides need them too.
+    let nodes = match rng.below(3) {
+        0 => 3,
+        1 => 5,
         _ => 7,
     };
     let heartbeat_ms = rng.range(30, 80);
@@ -57,6 +60,7 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
         workload: WorkloadPlan {
             clients: rng.range(3, 7) as u32,
             keys: rng.range(3, 8),
+            cold_keys: rng.range(2, 6),
             mix: OpMix::default(),
             think_min_ms,
             think_max_ms,

@@ -1,5 +1,5 @@
 //! The harness switches as command-line flags (`--no-probes`, `--no-io-time`,
-//! `--gentle-crash`), shared by every subcommand that runs plans. Each turns one mechanism off
+//! `--gentle-crash`, `--blunt-nemesis`), shared by every subcommand that runs plans. Each turns one mechanism off
 //! for a comparison run; the plan records it, so the printed repro line carries the flag.
 
 use clap::Args;
@@ -17,6 +17,10 @@ pub struct SwitchArgs {
     /// maybe torn) instead of the harsh one.
     #[arg(long)]
     pub gentle_crash: bool,
+    /// Aimed faults strike at their scheduled time as blunt ones, blind to what the cluster
+    /// is doing.
+    #[arg(long)]
+    pub blunt_nemesis: bool,
 }
 
 impl SwitchArgs {
@@ -37,6 +41,9 @@ impl SwitchArgs {
         }
         if self.gentle_crash {
             switches.harsh_crashes = false;
+        }
+        if self.blunt_nemesis {
+            switches.aimed_faults = false;
         }
     }
 }

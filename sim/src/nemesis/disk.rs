@@ -1,8 +1,12 @@
 //! Disk faults on a node's `SimVfs`: EIO on write, sync or read and silent read corruption
-//! with a seeded probability per operation, or a full disk (ENOSPC on every write that grows
-//! it); and healing them. The disk lives outside the node, so faults set here fire inside it.
+//! with a seeded probability per operation, a full disk (ENOSPC on every write that grows
+//! it), a slow disk (every operation takes `factor` times longer) and an fsync stall (every
+//! sync within a window takes at least so long); and healing them. The disk lives outside the
+//! node, so faults set here fire inside it.
 
-use faultline_engine::vfs::{FaultConfig, SimVfs};
+use std::time::Duration;
+
+use faultline_engine::vfs::{FaultConfig, SimVfs, StallSpan, SyncStall};
 
 use super::Outcome;
 use super::resolve::resolve;
@@ -27,6 +31,26 @@ pub(super) fn inject(w: &World, node: NodeRef, fault: DiskFault) -> Outcome {
     Ok(format!("node {node}: {:?} p={p}", fault.kind))
 }
 
+pub(super) fn slow(w: &World, node: NodeRef, factor: f64) -> Outcome {
+    let node = resolve(w, node, &w.nodes())?;
+    let disk = w.disk(node).map_err(|e| e.to_string())?;
+    disk.set_slowdown(factor).map_err(|e| e.to_string())?;
+    Ok(format!("node {node}: disk {factor}x slower"))
+}
+
+pub(super) fn stall_syncs(w: &World, node: NodeRef, each_ms: u64, for_ms: u64) -> Outcome {
+    let node = resolve(w, node, &w.nodes())?;
+    let disk = w.disk(node).map_err(|e| e.to_string())?;
+    disk.stall_syncs(SyncStall {
+        each: Duration::from_millis(each_ms),
+        lasts: StallSpan::For(Duration::from_millis(for_ms)),
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "node {node}: every sync for {for_ms} ms takes at least {each_ms} ms"
+    ))
+}
+
 pub(super) fn heal(w: &World, node: NodeRef) -> Outcome {
     let node = resolve(w, node, &w.nodes())?;
     let disk = w.disk(node).map_err(|e| e.to_string())?;
@@ -34,7 +58,8 @@ pub(super) fn heal(w: &World, node: NodeRef) -> Outcome {
     Ok(format!("node {node}: disk faults cleared"))
 }
 
-/// Clears every probabilistic and scheduled fault and the capacity limit.
+/// Clears every probabilistic and scheduled fault, the capacity limit, the slowdown and any
+/// sync stall.
 pub(super) fn clear(disk: &SimVfs) {
     disk.clear_faults();
     disk.set_faults(FaultConfig::default());

@@ -1,5 +1,5 @@
 //! The nemesis: applies a plan's faults to the `World`, one file per fault family
-//! (`partition`, `link`, `crash`, `disk`, `admin`). It resolves each `NodeRef` from the
+//! (`partition`, `link`, `crash`, `disk`, `admin`, `aimed`). It resolves each `NodeRef` from the
 //! cluster's state when the fault fires and the seeded RNG, records what it did (or why it
 //! skipped) in the world's trace, and never panics on a target that makes no sense at that
 //! moment (a removed node, a dead leader, no leader at all): such a fault is skipped with a note.
@@ -9,6 +9,7 @@
 //! counters there).
 
 mod admin;
+mod aimed;
 mod crash;
 mod disk;
 mod link;
@@ -18,10 +19,12 @@ pub mod resolve;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::history::{Time, nanos};
-use crate::plan::{ClusterPlan, Fault, ScheduledFault};
+use crate::plan::{Aim, ClusterPlan, Fault, ScheduledFault, Switches};
+use crate::world::aim::Aimer;
 use crate::world::{NetBase, NodeId, World};
 
 /// Counts of what the nemesis did.
@@ -43,11 +46,38 @@ pub struct Nemesis {
     world: Rc<World>,
     /// The plan's base network behaviour, which `NetCalm` and the heal restore.
     base: NetBase,
-    state: RefCell<State>,
+    /// Whether aimed faults wait for their moment (else they strike bluntly at once).
+    aimed: bool,
+    /// Shared with aimed faults, which run as tasks of their own.
+    state: Rc<RefCell<State>>,
 }
 
 /// A fault's result: what it did, or why it was skipped.
 pub(crate) type Outcome = Result<String, String>;
+
+/// An aimed fault, armed (or, aiming switched off, not): waits for its moment and strikes, or
+/// strikes bluntly at once.
+async fn aimed(w: &World, aim: Aim, armed: Option<Arc<Aimer>>, within_ms: u64) -> Outcome {
+    match armed {
+        Some(aimer) => aimed::strike(w, aimer, Duration::from_millis(within_ms)).await,
+        None => aimed::blunt(w, aim).await,
+    }
+}
+
+/// Counts `result` and records it in the world's trace.
+fn record(w: &World, state: &RefCell<State>, fault: &Fault, result: &Outcome) {
+    let mut state = state.borrow_mut();
+    match result {
+        Ok(what) => {
+            state.counts.applied += 1;
+            w.note(format!("nemesis {}: {what}", fault.name()));
+        }
+        Err(why) => {
+            state.counts.skipped += 1;
+            w.note(format!("nemesis {} skipped: {why}", fault.name()));
+        }
+    }
+}
 
 /// The network base a cluster plan describes.
 pub fn net_base(cluster: &ClusterPlan) -> NetBase {
@@ -59,11 +89,12 @@ pub fn net_base(cluster: &ClusterPlan) -> NetBase {
 }
 
 impl Nemesis {
-    pub fn new(world: Rc<World>, cluster: &ClusterPlan) -> Self {
+    pub fn new(world: Rc<World>, cluster: &ClusterPlan, switches: Switches) -> Self {
         Nemesis {
             world,
             base: net_base(cluster),
-            state: RefCell::default(),
+            aimed: switches.aimed_faults,
+            state: Rc::default(),
         }
     }
 
@@ -71,7 +102,8 @@ impl Nemesis {
         &self.world
     }
 
-    /// Applies `fault` now and records it in the trace.
+    /// Applies `fault` now and records it in the trace. An aimed fault is applied here too,
+    /// waiting for its moment; [`Nemesis::run`] gives it a task of its own instead.
     pub async fn apply(&self, fault: &Fault) -> Outcome {
         let w = &*self.world;
         let removed = self.removed();
@@ -95,6 +127,16 @@ impl Nemesis {
             },
             Fault::Disk { node, fault } => disk::inject(w, *node, *fault),
             Fault::DiskHeal { node } => disk::heal(w, *node),
+            Fault::SlowDisk { node, factor } => disk::slow(w, *node, *factor),
+            Fault::FsyncStall {
+                node,
+                each_ms,
+                for_ms,
+            } => disk::stall_syncs(w, *node, *each_ms, *for_ms),
+            Fault::Aimed { aim, within_ms } => {
+                let armed = self.aimed.then(|| aimed::arm(w, *aim));
+                aimed(w, *aim, armed, *within_ms).await
+            }
             Fault::Snapshot { node } => admin::snapshot(w, *node).await,
             Fault::Purge { node } => admin::purge(w, *node).await,
             Fault::TransferLeader => admin::transfer_leader(w).await,
@@ -107,31 +149,38 @@ impl Nemesis {
                 Err(e) => Err(e),
             },
         };
-        let mut state = self.state.borrow_mut();
-        match &result {
-            Ok(what) => {
-                state.counts.applied += 1;
-                w.note(format!("nemesis {}: {what}", fault.name()));
-            }
-            Err(why) => {
-                state.counts.skipped += 1;
-                w.note(format!("nemesis {} skipped: {why}", fault.name()));
-            }
-        }
+        record(w, &self.state, fault, &result);
         result
     }
 
     /// Applies each fault at its time (simulated ms after `start`); a fault that comes due
-    /// while an earlier one is still being applied runs right after it.
+    /// while an earlier one is still being applied runs right after it. An aimed fault runs as
+    /// a task of its own (it may wait for its moment while the schedule goes on: the moment is
+    /// often made by a later fault); `run` returns once every one of them is done.
     pub async fn run(&self, schedule: &[ScheduledFault], start: Duration) {
+        let mut aimed_tasks = Vec::new();
         for f in schedule {
             let due = start + Duration::from_millis(f.at_ms);
             let now = self.world.now();
             if due > now {
                 self.world.sleep(due - now).await;
             }
+            if let Fault::Aimed { aim, within_ms } = f.fault {
+                let (world, state) = (self.world.clone(), self.state.clone());
+                let armed = self.aimed.then(|| aimed::arm(&world, aim));
+                let fault = f.fault.clone();
+                aimed_tasks.push(madsim::task::spawn_local(async move {
+                    let result = aimed(&world, aim, armed, within_ms).await;
+                    record(&world, &state, &fault, &result);
+                }));
+                continue;
+            }
             // Skips are recorded in the trace and counted; the schedule goes on.
             let _ = self.apply(&f.fault).await;
+        }
+        for task in aimed_tasks {
+            // A task ends only by recording its outcome.
+            let _ = task.await;
         }
     }
 

@@ -1,5 +1,5 @@
 //! Partition faults: explicit groups, random halves, isolating the leader, a random majority
-//! against the minority, a bridge (two halves only one node talks to both of), a one-way cut,
+//! against the minority, one node cut off, a bridge (two halves only one node talks to both of), a one-way cut,
 //! and the heal. Partitions act on server↔server links only; clients reach every server.
 
 use std::collections::BTreeSet;
@@ -74,6 +74,13 @@ pub(super) fn isolate_leader(w: &World) -> Outcome {
     let leader = w.leader().ok_or("no leader")?;
     w.isolate(leader).map_err(|e| e.to_string())?;
     Ok(format!("leader {leader} isolated"))
+}
+
+/// Cuts one node (resolved among the live servers) off from every other server.
+pub(super) fn one_node(w: &World, node: NodeRef) -> Outcome {
+    let node = resolve(w, node, &w.live_nodes())?;
+    w.isolate(node).map_err(|e| e.to_string())?;
+    Ok(format!("node {node} isolated"))
 }
 
 pub(super) fn bridge(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {

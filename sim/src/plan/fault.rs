@@ -40,6 +40,56 @@ pub struct DiskFault {
     pub probability: f64,
 }
 
+/// What an aimed fault waits for and does: it strikes at the moment the cluster opens the
+/// window a class of bugs needs, seen in the nodes' online reports, not at a fixed time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Aim {
+    /// The leader loses power right as it appends a client entry, before any quorum could
+    /// have flushed it.
+    KillLeaderMidAppend,
+    /// A node loses power right after it truncated its log (a new leader overwrote a stale
+    /// suffix), before anything else reached its disk.
+    KillAfterTruncate,
+    /// A node is cut off right after it truncated its log.
+    PartitionAfterTruncate,
+    /// The node catching up after a heal (taking a batch of entries, or a snapshot) loses power
+    /// in the middle of it.
+    KillCatchingUp,
+    /// The leader is cut off right as it appends a membership change.
+    PartitionDuringMembershipChange,
+    /// The leader builds a snapshot and purges its log right as it appends a membership change.
+    SnapshotDuringMembershipChange,
+    /// A node loses power while it installs a snapshot from the leader.
+    KillDuringInstall,
+}
+
+impl Aim {
+    /// The aim's kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Aim::KillLeaderMidAppend => "kill-leader-mid-append",
+            Aim::KillAfterTruncate => "kill-after-truncate",
+            Aim::PartitionAfterTruncate => "partition-after-truncate",
+            Aim::KillCatchingUp => "kill-catching-up",
+            Aim::PartitionDuringMembershipChange => "partition-during-membership-change",
+            Aim::SnapshotDuringMembershipChange => "snapshot-during-membership-change",
+            Aim::KillDuringInstall => "kill-during-install",
+        }
+    }
+
+    /// Whether striking powers a node off (so the plan needs the durable log store).
+    pub fn kills(self) -> bool {
+        matches!(
+            self,
+            Aim::KillLeaderMidAppend
+                | Aim::KillAfterTruncate
+                | Aim::KillCatchingUp
+                | Aim::KillDuringInstall
+        )
+    }
+}
+
 /// One nemesis action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -95,6 +145,25 @@ pub enum Fault {
     DiskHeal {
         node: NodeRef,
     },
+    /// The node's disk becomes `factor` times slower (until its `DiskHeal`).
+    SlowDisk {
+        node: NodeRef,
+        factor: f64,
+    },
+    /// Every fsync the node's disk serves for the next `for_ms` takes at least `each_ms`.
+    FsyncStall {
+        node: NodeRef,
+        each_ms: u64,
+        for_ms: u64,
+    },
+    // ---- aimed.rs ----
+    /// Waits (up to `within_ms`) for the moment `aim` names, then strikes. Skipped if the moment
+    /// does not come. With aimed faults switched off (`--blunt-nemesis`) it strikes at once with
+    /// its blunt, time-scheduled counterpart.
+    Aimed {
+        aim: Aim,
+        within_ms: u64,
+    },
     // ---- admin.rs ----
     Snapshot {
         node: NodeRef,
@@ -132,6 +201,9 @@ impl Fault {
             Fault::Restart { .. } => "restart",
             Fault::Disk { .. } => "disk",
             Fault::DiskHeal { .. } => "disk-heal",
+            Fault::SlowDisk { .. } => "slow-disk",
+            Fault::FsyncStall { .. } => "fsync-stall",
+            Fault::Aimed { aim, .. } => aim.name(),
             Fault::Snapshot { .. } => "snapshot",
             Fault::Purge { .. } => "purge",
             Fault::TransferLeader => "transfer-leader",
@@ -142,7 +214,11 @@ impl Fault {
 
     /// Whether the fault can lose a node's unsynced state (so needs a durable log store).
     pub fn crashes(&self) -> bool {
-        matches!(self, Fault::Kill { .. } | Fault::RemoveVoter { .. })
+        match self {
+            Fault::Kill { .. } | Fault::RemoveVoter { .. } => true,
+            Fault::Aimed { aim, .. } => aim.kills(),
+            _ => false,
+        }
     }
 
     pub(crate) fn validate(&self, field: &str) -> Result<(), PlanError> {
@@ -193,6 +269,32 @@ impl Fault {
                         "probability must be in [0, 1], got {}",
                         fault.probability
                     ));
+                }
+                Ok(())
+            }
+            Fault::SlowDisk { node, factor } => {
+                check_ref(node)?;
+                if !(1.0..=1000.0).contains(factor) {
+                    return bad(format!("factor must be in [1, 1000], got {factor}"));
+                }
+                Ok(())
+            }
+            Fault::FsyncStall {
+                node,
+                each_ms,
+                for_ms,
+            } => {
+                check_ref(node)?;
+                if *each_ms == 0 || *each_ms > 60_000 || *for_ms > 3_600_000 {
+                    return bad(format!(
+                        "need 0 < each_ms <= 60000 and for_ms <= one hour, got {each_ms} / {for_ms}"
+                    ));
+                }
+                Ok(())
+            }
+            Fault::Aimed { within_ms, .. } => {
+                if *within_ms > 3_600_000 {
+                    return bad(format!("within_ms beyond one simulated hour: {within_ms}"));
                 }
                 Ok(())
             }

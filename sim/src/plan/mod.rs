@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use cluster::{ClusterPlan, LogStoreKind, MAX_NODES, RaftPlan};
 pub use error::PlanError;
-pub use fault::{DiskFault, DiskFaultKind, Fault, NodeRef, ScheduledFault};
+pub use fault::{Aim, DiskFault, DiskFaultKind, Fault, NodeRef, ScheduledFault};
 pub use liveness::LivenessPlan;
 pub use switches::Switches;
 pub use workload::{MAX_CLIENTS, OpMix, WorkloadPlan};

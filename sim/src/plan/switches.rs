@@ -19,6 +19,9 @@ pub struct Switches {
     /// survives, directory entries only once synced); off: the gentle one (every unsynced write
     /// lost, the last one maybe torn).
     pub harsh_crashes: bool,
+    /// Aimed faults wait for the moment they name (seen in the nodes' reports); off: they strike
+    /// at their scheduled time as their blunt counterparts.
+    pub aimed_faults: bool,
 }
 
 impl Default for Switches {
@@ -27,6 +30,7 @@ impl Default for Switches {
             power_probes: true,
             io_time: true,
             harsh_crashes: true,
+            aimed_faults: true,
         }
     }
 }
@@ -48,6 +52,9 @@ impl Switches {
         }
         if !self.harsh_crashes {
             out.push("--gentle-crash");
+        }
+        if !self.aimed_faults {
+            out.push("--blunt-nemesis");
         }
         out
     }

@@ -49,6 +49,11 @@ pub struct WorkloadPlan {
     pub clients: u32,
     /// Keys `0..keys` of the one register collection: small, so operations collide.
     pub keys: u64,
+    /// Cold keys `keys..keys + cold_keys`: each written once, at a seeded moment of the
+    /// workload, and read only after the heal, so an acknowledged write lost on the way is
+    /// still visible at the end (a hot key's loss is soon hidden by later writes).
+    #[serde(default)]
+    pub cold_keys: u64,
     pub mix: OpMix,
     /// Pause after each operation, drawn from `[think_min_ms, think_max_ms]`.
     pub think_min_ms: u64,
@@ -62,6 +67,7 @@ impl Default for WorkloadPlan {
         WorkloadPlan {
             clients: 5,
             keys: 5,
+            cold_keys: 0,
             mix: OpMix::default(),
             think_min_ms: 5,
             think_max_ms: 40,
@@ -86,6 +92,12 @@ impl WorkloadPlan {
             return bad(
                 "workload.keys",
                 format!("must be 1..=1000000, got {}", self.keys),
+            );
+        }
+        if self.cold_keys > 1_000 {
+            return bad(
+                "workload.cold_keys",
+                format!("must be at most 1000, got {}", self.cold_keys),
             );
         }
         if self.mix.total() == 0 {

@@ -154,7 +154,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     }
 
     let start = world.now();
-    let nemesis = Nemesis::new(world.clone(), &plan.cluster);
+    let nemesis = Nemesis::new(world.clone(), &plan.cluster, plan.switches);
     let end = start + Duration::from_millis(plan.workload.duration_ms);
     let (stats, ()) = tokio::join!(
         workload::run(world.clone(), &plan.workload, end, &recorder),
@@ -189,6 +189,7 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
                 out.probes
                     .push(workload::probe_read(&client, &recorder, process, id).await);
             }
+            workload::read_cold(&client, &recorder, process, &plan.workload).await;
         }
         Err(e) => world.note(format!("liveness: no probe client: {e}")),
     }
@@ -320,8 +321,13 @@ fn converged(w: &World) -> bool {
     let Some(target) = w.metrics(leader).ok().and_then(|m| m.last_log_index) else {
         return false;
     };
+    // A member still starting (recovering from a slow disk, say) is waited for too.
+    let booting = resolve::members(w)
+        .into_iter()
+        .any(|n| w.status(n) == Ok(crate::world::Status::Booting));
     let live = resolve::live_members(w);
-    !live.is_empty()
+    !booting
+        && !live.is_empty()
         && live.iter().all(|n| {
             w.metrics(*n)
                 .is_ok_and(|m| m.last_applied.map(|l| l.index) == Some(target))

@@ -110,6 +110,27 @@ fn search_hit(h: faultline_consensus::Hit) -> SearchHit {
     }
 }
 
+/// The cold keys client `process` writes (every `clients`-th, starting at its own), each at a
+/// seeded moment between `now` and `end`: as `(due, id)`, latest first.
+fn cold_writes(
+    plan: &WorkloadPlan,
+    process: ProcessId,
+    now: Duration,
+    end: Duration,
+) -> Vec<(Duration, u64)> {
+    let span = end.saturating_sub(now).as_millis().max(1) as u64;
+    let mine = (plan.keys..plan.keys + plan.cold_keys)
+        .filter(|id| (id - plan.keys) % u64::from(plan.clients) + 1 == process);
+    let mut due: Vec<(Duration, u64)> = mine
+        .map(|id| {
+            let at = madsim::rand::thread_rng().gen_range(0..span);
+            (now + Duration::from_millis(at), id)
+        })
+        .collect();
+    due.sort_by(|a, b| b.cmp(a));
+    due
+}
+
 /// Runs client `process` until `end` (simulated time since the runtime started).
 pub(crate) async fn run(
     world: Rc<World>,
@@ -121,8 +142,16 @@ pub(crate) async fn run(
     stats: Rc<RefCell<WorkloadStats>>,
 ) {
     let mut seq: u64 = 0;
+    let mut cold = cold_writes(&plan, process, world.now(), end);
     while world.now() < end {
         seq += 1;
+        if cold.last().is_some_and(|(due, _)| *due <= world.now()) {
+            let Some((_, id)) = cold.pop() else { break };
+            let value = format!("c{process}-{seq}");
+            let (req, call, record) = ops::upsert(id, &value, seq);
+            write(&client, &recorder, process, req, call, Some(record)).await;
+            continue;
+        }
         let id = madsim::rand::thread_rng().gen_range(0..plan.keys);
         match pick(&plan) {
             Pick::Upsert => {

@@ -1,7 +1,7 @@
 //! The client workload: `clients` concurrent clients, each on its own simulated machine, issue
 //! upserts with unique values, deletes and linearizable reads over a small key space of one
 //! pre-created collection (so operations collide), plus occasional searches and collection
-//! creations. Register operations and searches go into the history (`recorder`); creations are
+//! creations, and writes each cold key once (read only after the heal, `read_cold`). Register operations and searches go into the history (`recorder`); creations are
 //! counted in the run's stats, checked by the catalog checker and appear in the world's trace.
 //!
 //! Files: `ops` (requests and their history vocabulary), `client` (one client's loop),
@@ -115,6 +115,19 @@ pub async fn probe_write(
 ) -> usize {
     let (req, call, record) = ops::upsert(id, &format!("probe-{n}"), n);
     client::write(client, recorder, process, req, call, Some(record)).await
+}
+
+/// Reads every cold key through `client`, recorded: a write acknowledged during the faults
+/// that was lost shows here, whatever happened to the hot keys since.
+pub async fn read_cold(
+    client: &WorldClient,
+    recorder: &Recorder,
+    process: ProcessId,
+    plan: &WorkloadPlan,
+) {
+    for id in plan.keys..plan.keys + plan.cold_keys {
+        client::read(client, recorder, process, id).await;
+    }
 }
 
 /// One probe read through `client`, recorded; returns its index.

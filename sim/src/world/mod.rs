@@ -24,6 +24,7 @@
 //! their own simulated machines), `trace` (what happened, and its hash), `runner` (one seed on
 //! a fresh thread). Every random choice comes from madsim's seeded RNG.
 
+pub mod aim;
 pub mod client;
 pub mod config;
 pub mod error;

@@ -15,6 +15,7 @@ use faultline_engine::fnv::Fnv1a;
 use serde::{Deserialize, Serialize};
 
 use super::NodeId;
+use super::aim::Aimer;
 use crate::check::observation::RaftEvent;
 use crate::history::nanos;
 
@@ -22,6 +23,10 @@ use crate::history::nanos;
 #[derive(Debug, Clone, Default)]
 pub struct ObservationLog {
     events: Arc<Mutex<Vec<RaftEvent>>>,
+    /// Armed triggers of aimed faults (`aim`), offered every report.
+    aims: Arc<Mutex<Vec<Arc<Aimer>>>>,
+    /// Per node: whether its last saved (or recovered) vote is a committed vote for itself.
+    leads: Arc<Mutex<BTreeMap<NodeId, bool>>>,
     /// Per node: frames written to the network and a running digest of them.
     wire: Arc<Mutex<BTreeMap<NodeId, (u64, Fnv1a)>>>,
 }
@@ -53,17 +58,51 @@ impl ObservationLog {
         })
     }
 
-    /// Records `event` of `node`'s `incarnation` now.
+    /// Records `event` of `node`'s `incarnation` now, and offers it to every armed trigger.
     pub fn record(&self, node: NodeId, incarnation: u32, event: Observation) {
         let at = madsim::time::TimeHandle::try_current()
             .map(|t| t.elapsed())
             .unwrap_or(Duration::ZERO);
-        self.lock().push(RaftEvent {
+        let vote = match &event {
+            Observation::VoteSaved { vote } => Some(Some(*vote)),
+            Observation::Recovered { vote, .. } => Some(*vote),
+            _ => None,
+        };
+        let event = RaftEvent {
             at: nanos(at),
             node,
             incarnation,
             event,
-        });
+        };
+        let leads = {
+            let mut leads = self.leads.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(vote) = vote {
+                let own = vote.is_some_and(|v| v.committed && v.node == Some(node));
+                leads.insert(node, own);
+            }
+            leads.get(&node).copied().unwrap_or(false)
+        };
+        let aims: Vec<Arc<Aimer>> = self.aims.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for aimer in aims {
+            aimer.offer(&event, leads);
+        }
+        self.lock().push(event);
+    }
+
+    /// Arms `aimer`: every later report is offered to it until it is disarmed.
+    pub fn arm(&self, aimer: Arc<Aimer>) {
+        self.aims
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(aimer);
+    }
+
+    /// Disarms `aimer`.
+    pub fn disarm(&self, aimer: &Arc<Aimer>) {
+        self.aims
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|a| !Arc::ptr_eq(a, aimer));
     }
 
     /// Folds a frame `node` wrote into its running digest.

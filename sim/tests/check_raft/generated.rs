@@ -121,6 +121,7 @@ fn observation() -> impl Strategy<Value = Observation> {
         log_ref().prop_map(|committed| Observation::CommittedSaved { committed }),
         entry().prop_map(|entry| Observation::Applied { entry }),
         snapshot().prop_map(|snapshot| Observation::SnapshotBuilt { snapshot }),
+        snapshot().prop_map(|snapshot| Observation::SnapshotReceived { snapshot }),
         snapshot().prop_map(|snapshot| Observation::SnapshotInstalled { snapshot }),
         (proptest::option::of(log_ref()), membership()).prop_map(|(log_id, membership)| {
             Observation::MembershipInEffect { log_id, membership }

@@ -188,6 +188,8 @@ impl NodeState {
                 }
             }
             Observation::SnapshotBuilt { snapshot } => self.snapshot = Some(snapshot.clone()),
+            // Nothing changes until the install is done.
+            Observation::SnapshotReceived { .. } => {}
             Observation::SnapshotInstalled { snapshot } => {
                 self.applied = snapshot.last;
                 self.applied_config =
@@ -234,6 +236,11 @@ pub struct Cluster {
     /// Per index, the log id the first node to record it committed had there (a later node
     /// recording another one is a state machine safety violation).
     pub committed: BTreeMap<u64, LogRef>,
+    /// Per index, the term of the first node to record it committed, when it did: the entry
+    /// was committed in that term or an earlier one (a node takes a leader's commit point only
+    /// once it has seen that leader's term). Reports of one node can come late (a vote waiting
+    /// on a stalled disk), so time alone does not order commits and elections; terms do.
+    pub committed_by: BTreeMap<u64, u64>,
 }
 
 impl Cluster {
@@ -264,12 +271,23 @@ impl Cluster {
                 .map(|b| b.index.saturating_add(1))
                 .max()
                 .unwrap_or(0);
+            let term = node
+                .vote
+                .map_or(committed.term, |v| v.term.max(committed.term));
+            let mut record = |index: u64, id: LogRef| {
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    self.committed.entry(index)
+                {
+                    slot.insert(id);
+                    self.committed_by.insert(index, term);
+                }
+            };
             if from <= committed.index {
                 for (index, e) in node.log.range(from..=committed.index) {
-                    self.committed.entry(*index).or_insert(e.log_id);
+                    record(*index, e.log_id);
                 }
             }
-            self.committed.entry(committed.index).or_insert(*committed);
+            record(committed.index, *committed);
         }
     }
 

@@ -102,6 +102,7 @@ impl Check for Consistency {
             Observation::SnapshotLoaded { .. }
             | Observation::VoteSaved { .. }
             | Observation::Truncated { .. }
+            | Observation::SnapshotReceived { .. }
             | Observation::SnapshotInstalled { .. }
             | Observation::MembershipInEffect { .. } => {}
         }

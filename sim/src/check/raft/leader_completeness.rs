@@ -1,8 +1,13 @@
 //! Leader completeness (Ongaro & Ousterhout 2014, §5.4, Figure 3: if a log entry is committed
-//! in a given term, that entry will be present in the logs of the leaders for all higher terms),
-//! in openraft's order of leader ids (the same term included): every leader, at the moment it
-//! is elected, holds every entry any node had recorded committed before — at the same index,
-//! with the same log id (or covered by its snapshot and purge point).
+//! in a given term, that entry will be present in the logs of the leaders for all higher terms):
+//! every leader, at the moment it is elected, holds every entry any node had recorded committed
+//! in an earlier term — at the same index, with the same log id (or covered by its snapshot and
+//! purge point).
+//!
+//! Not verified: entries committed by another leader of the *same* term (openraft's default
+//! leader ids allow two per term; their order is partial), and entries whose first commit
+//! report came from a node already in this leader's term or later (the report bounds the
+//! committing term from above only).
 
 use super::election_safety::{election, vote_before};
 use super::{Check, Cluster, Findings, at_event};
@@ -29,9 +34,13 @@ impl Check for LeaderCompleteness {
         let Some(node) = cluster.node(event.node) else {
             return;
         };
+        // Only what was committed in an earlier term binds this leader: a report of its
+        // election can arrive after a later term committed more (its vote was stuck on disk).
         let missing: Vec<&LogRef> = cluster
             .committed
-            .values()
+            .iter()
+            .filter(|(index, _)| cluster.committed_by.get(index).is_some_and(|t| *t < term))
+            .map(|(_, id)| id)
             .filter(|id| !node.holds(id))
             .collect();
         if missing.is_empty() {
