@@ -281,13 +281,14 @@ fn raft_io_follower_catches_up_by_snapshot_and_a_cut_off_leader_serves_no_read()
         c.net.heal();
         madsim::time::sleep(Duration::from_secs(2)).await;
         assert_converged(&c.slots, 60);
-        let s = c.slots.lock().unwrap();
-        let snap = s[&lagging].log_state().acknowledged.purged;
+        let snap = c.slots.lock().unwrap()[&lagging]
+            .log_state()
+            .acknowledged
+            .purged;
         assert!(
             snap.is_some(),
             "the lagging node holds a snapshot: {snap:?}"
         );
-        drop(s);
 
         // A leader cut off from both followers keeps believing it leads (raft-io has no
         // check-quorum), but must not confirm a read.
