@@ -21,6 +21,7 @@
 //! | `error.rs` | typed errors |
 //! | `observe.rs` | online observation: the events a node reports for invariant checkers |
 //! | `planted.rs` | code only planted bugs use (feature `planted-bugs`) |
+//! | `raft_io/` | the raft-io 1.0 adapter: durable `RaftLog` on the `Vfs`, node driver, transport seam |
 
 pub mod api;
 pub mod client;
@@ -32,6 +33,7 @@ pub mod node;
 pub mod observe;
 #[cfg(feature = "planted-bugs")]
 mod planted;
+pub mod raft_io;
 pub mod runtime;
 pub mod server;
 pub mod service;
