@@ -114,7 +114,13 @@ impl SnapshotFile {
     /// it would lose the purged prefix of the log.
     pub fn load(&self) -> Result<Option<StoredSnapshot>, StateMachineError> {
         // Durably: `store` syncs the snapshot into this directory, which must itself survive.
-        create_dir_durable(&*self.vfs, &self.dir)?;
+        if faultline_engine::planted!(SnapshotDirNotSynced) {
+            // Planted `snapshot-dir-not-synced`: the directory's entry in its parent is never
+            // synced.
+            self.vfs.create_dir_all(&self.dir)?;
+        } else {
+            create_dir_durable(&*self.vfs, &self.dir)?;
+        }
         let tmp = self.dir.join(SNAPSHOT_TMP);
         if self.vfs.exists(&tmp)? {
             self.vfs.remove(&tmp)?;

@@ -454,7 +454,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             // The first engine failure stops the batch: later entries must not be applied on top
             // of a state that no longer matches the log.
             let staged = lock_state(&self.state).stage(&e)?;
-            disk::settle(&*self.disk).await;
+            // Planted `apply-acked-before-sync`: answered while the engine's sync is queued.
+            if !faultline_engine::planted!(ApplyAckedBeforeSync) {
+                disk::settle(&*self.disk).await;
+            }
             out.push(lock_state(&self.state).settle(staged));
             if let Some(entry) = observed {
                 self.reporter.report(|| Observation::Applied { entry });

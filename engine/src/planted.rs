@@ -72,11 +72,23 @@ pub enum Bug {
     SearchLocalState,
     /// The log store reports its log durable one index further than it wrote.
     FlushReportedPastEnd,
+    /// The log store tells openraft an append is flushed as soon as its write and sync are
+    /// issued, before the disk has finished the sync (an fsync treated as done when queued).
+    FlushBeforeSync,
+    /// The state machine's snapshot directory is made without syncing its parent, so its entry
+    /// (and the snapshot inside, synced as it is) can vanish in a power failure.
+    SnapshotDirNotSynced,
+    /// A log truncation writes its record but leaves the sync to the next append (group
+    /// commit), so a power failure right after the truncation can undo it.
+    TruncateSyncDeferred,
+    /// The state machine answers an applied entry as soon as the engine's write is issued,
+    /// before the engine's sync has finished.
+    ApplyAckedBeforeSync,
 }
 
 impl Bug {
     /// Every bug, in registry order.
-    pub const ALL: [Bug; 20] = [
+    pub const ALL: [Bug; 24] = [
         Bug::AckBeforeCommit,
         Bug::VoteNotDurable,
         Bug::LogAppendNotDurable,
@@ -97,6 +109,10 @@ impl Bug {
         Bug::SnapshotStaleMembership,
         Bug::SearchLocalState,
         Bug::FlushReportedPastEnd,
+        Bug::FlushBeforeSync,
+        Bug::SnapshotDirNotSynced,
+        Bug::TruncateSyncDeferred,
+        Bug::ApplyAckedBeforeSync,
     ];
 
     /// The kebab-case name (what plans, the CLI and reports use).
@@ -122,6 +138,10 @@ impl Bug {
             Bug::SnapshotStaleMembership => "snapshot-stale-membership",
             Bug::SearchLocalState => "search-local-state",
             Bug::FlushReportedPastEnd => "flush-reported-past-end",
+            Bug::FlushBeforeSync => "flush-before-sync",
+            Bug::SnapshotDirNotSynced => "snapshot-dir-not-synced",
+            Bug::TruncateSyncDeferred => "truncate-sync-deferred",
+            Bug::ApplyAckedBeforeSync => "apply-acked-before-sync",
         }
     }
 }

@@ -84,6 +84,23 @@ pub fn catching(bug: Bug) -> &'static [Property] {
         Bug::SnapshotStaleMembership => &[Membership],
         Bug::SearchLocalState => &[Search],
         Bug::FlushReportedPastEnd => &[Observation],
+        Bug::FlushBeforeSync => &[
+            CommitSafety,
+            LogDurability,
+            LeaderCompleteness,
+            StateMachineSafety,
+            Durability,
+            Linearizability,
+        ],
+        Bug::SnapshotDirNotSynced => &[
+            NodeRecovery,
+            Panic,
+            Convergence,
+            Durability,
+            Linearizability,
+        ],
+        Bug::TruncateSyncDeferred => &[LogDurability, LogMatching, StateMachineSafety],
+        Bug::ApplyAckedBeforeSync => &[EngineDurability],
     }
 }
 

@@ -17,12 +17,16 @@ use faultline_sim::run::{Verdict, run_plan};
 const FAST_SUBSET: &[(Bug, &str, u64)] = &[
     (Bug::AckBeforeCommit, "partition", 10),
     (Bug::VoteNotDurable, "leader-kill", 5),
-    (Bug::StaleLocalRead, "random", 5),
+    (Bug::StaleLocalRead, "minority-write", 12),
     (Bug::FollowerRead, "minority-write", 5),
     (Bug::EngineAckWithoutSync, "crash-restart", 5),
     (Bug::LogAppendNotDurable, "partition", 3),
-    (Bug::CreateIdRace, "leader-kill", 3),
-    (Bug::WalAcceptsTornTail, "leader-kill", 3),
+    (Bug::CreateIdRace, "crash-restart", 4),
+    (Bug::WalAcceptsTornTail, "crash-restart", 26),
+    (Bug::FlushBeforeSync, "leader-kill", 4),
+    (Bug::ApplyAckedBeforeSync, "crash-restart", 4),
+    (Bug::TruncateSyncDeferred, "minority-write", 3),
+    (Bug::SnapshotDirNotSynced, "random", 4),
 ];
 
 fn seeds(budget: u64) -> Vec<u64> {

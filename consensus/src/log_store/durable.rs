@@ -143,7 +143,14 @@ impl DurableLog {
     pub fn truncate(&mut self, since: u64, removed: usize) -> Result<(), LogStoreError> {
         let mut buf = Vec::new();
         encode_into(&LogRecord::Truncate { since }, &mut buf)?;
-        // Planted: truncate only the in-memory log and leave the file as it was.
+        // Planted `truncate-sync-deferred`: the record waits for the next append's sync.
+        #[cfg(feature = "planted-bugs")]
+        if faultline_engine::planted!(TruncateSyncDeferred) {
+            self.append_unsynced(&buf)?;
+            self.dead_records += removed + 1;
+            return Ok(());
+        }
+        // Planted `truncate-not-durable`: truncate only the in-memory log, leave the file.
         if !faultline_engine::planted!(TruncateNotDurable) {
             self.append_synced(&buf)?;
         }

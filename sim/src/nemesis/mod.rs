@@ -48,6 +48,8 @@ pub struct Nemesis {
     base: NetBase,
     /// Whether aimed faults wait for their moment (else they strike bluntly at once).
     aimed: bool,
+    /// Whether disks take simulated time (else slow-disk and fsync-stall have nothing to slow).
+    io_time: bool,
     /// Shared with aimed faults, which run as tasks of their own.
     state: Rc<RefCell<State>>,
 }
@@ -94,6 +96,7 @@ impl Nemesis {
             world,
             base: net_base(cluster),
             aimed: switches.aimed_faults,
+            io_time: switches.io_time,
             state: Rc::default(),
         }
     }
@@ -127,6 +130,9 @@ impl Nemesis {
             },
             Fault::Disk { node, fault } => disk::inject(w, *node, *fault),
             Fault::DiskHeal { node } => disk::heal(w, *node),
+            Fault::SlowDisk { .. } | Fault::FsyncStall { .. } if !self.io_time => {
+                Err("disk time is switched off (--no-io-time)".into())
+            }
             Fault::SlowDisk { node, factor } => disk::slow(w, *node, *factor),
             Fault::FsyncStall {
                 node,

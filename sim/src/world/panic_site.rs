@@ -38,7 +38,12 @@ pub fn install() {
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(key(std::thread::current().id()), site);
             }
-            default(info);
+            let on_seed = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with(SEED_THREAD_PREFIX));
+            if !on_seed {
+                default(info);
+            }
         }));
     });
 }

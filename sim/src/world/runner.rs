@@ -235,6 +235,7 @@ where
     Fut: Future<Output = T> + 'static,
 {
     let spec = spec.clone();
+    let stop = spec.cancel.clone();
     super::panic_site::install();
     let thread = std::thread::Builder::new()
         .name(format!("{}{seed}", super::panic_site::SEED_THREAD_PREFIX));
@@ -265,11 +266,14 @@ where
             let id = handle.thread().id();
             handle.join().map_err(|payload| {
                 let message = panic_message(payload.as_ref());
+                let site = super::panic_site::take(id);
+                // A stop's panic is the runner's own doing: its site says nothing about the seed.
+                let stopped = stop.stopped().is_some_and(|s| s.message == message);
                 Finding {
                     seed,
-                    message: match super::panic_site::take(id) {
-                        Some(site) => format!("{message} (at {site})"),
-                        None => message,
+                    message: match site {
+                        Some(site) if !stopped => format!("{message} (at {site})"),
+                        _ => message,
                     },
                 }
             })
