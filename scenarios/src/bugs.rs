@@ -199,6 +199,7 @@ impl Cell {
                 .map(|h| (h.seed, h.reason.clone()))
                 .collect(),
             unconfirmed: self.unconfirmed.clone(),
+            shrunk: None,
         }
     }
 }

@@ -131,6 +131,27 @@ pub struct BugCell {
     pub healthy_failures: Vec<(u64, String)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unconfirmed: Vec<u64>,
+    /// `bugs --shrink`: the detection seed shrunk (one cell per bug, its fastest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<BugShrink>,
+}
+
+/// A caught bug's first failing seed, shrunk: before → after, and whether the shrunk plan
+/// failed the same way in a fresh process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BugShrink {
+    /// The property the shrunk plan must still violate.
+    pub property: String,
+    pub faults_before: usize,
+    pub faults_after: usize,
+    pub ops_before: u64,
+    pub ops_after: u64,
+    pub runs: u64,
+    /// The shrunk plan failed with `property` in a fresh process.
+    pub confirmed: bool,
+    /// Why there is no shrunk plan (the shrink itself failed), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A campaign's summary (`--json FILE`).
@@ -451,6 +472,27 @@ pub fn render_bug_cell(cell: &BugCell) -> String {
             "", cell.unconfirmed
         );
     }
+    if let Some(sh) = &cell.shrunk {
+        let _ = match &sh.error {
+            Some(e) => writeln!(out, "{:49} shrink failed: {e}", ""),
+            None => writeln!(
+                out,
+                "{:49} shrunk ({}): faults {} -> {}, ops {} -> {} in {} runs; {}",
+                "",
+                sh.property,
+                sh.faults_before,
+                sh.faults_after,
+                sh.ops_before,
+                sh.ops_after,
+                sh.runs,
+                if sh.confirmed {
+                    "fails the same way in a fresh process"
+                } else {
+                    "NOT confirmed in a fresh process"
+                }
+            ),
+        };
+    }
     // Seeds that fail without the bug are no evidence for it; they are bugs of the healthy
     // build and are shown so they get fixed.
     for (seed, reason) in &cell.healthy_failures {
@@ -489,5 +531,42 @@ pub fn render_bug_medians(cells: &[BugCell]) -> String {
         };
         let _ = writeln!(out, "{bug:<26} {median:>8}  {list}");
     }
+    out.push_str(&render_shrink_medians(cells));
     out
+}
+
+/// With `bugs --shrink`: the median shrunk plan and how many were confirmed in a fresh process.
+fn render_shrink_medians(cells: &[BugCell]) -> String {
+    let shrunk: Vec<&BugShrink> = cells
+        .iter()
+        .filter_map(|c| c.shrunk.as_ref())
+        .filter(|s| s.error.is_none())
+        .collect();
+    let failed = cells
+        .iter()
+        .filter_map(|c| c.shrunk.as_ref())
+        .filter(|s| s.error.is_some())
+        .count();
+    if shrunk.is_empty() && failed == 0 {
+        return String::new();
+    }
+    let median = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(0)
+    };
+    format!(
+        "\nshrunk {} caught bugs: median faults {} -> {}, median ops {} -> {}; {} confirmed in a \
+         fresh process{}\n",
+        shrunk.len(),
+        median(shrunk.iter().map(|s| s.faults_before as u64).collect()),
+        median(shrunk.iter().map(|s| s.faults_after as u64).collect()),
+        median(shrunk.iter().map(|s| s.ops_before).collect()),
+        median(shrunk.iter().map(|s| s.ops_after).collect()),
+        shrunk.iter().filter(|s| s.confirmed).count(),
+        if failed > 0 {
+            format!("; {failed} could not be shrunk")
+        } else {
+            String::new()
+        }
+    )
 }

@@ -121,3 +121,44 @@ fn the_summary_line_parses() {
     );
     assert_eq!(parse_summary("shrunk: ops 1 -> 2"), None);
 }
+
+/// `bugs --shrink` shrinks a caught bug's detection seed and reports before → after, with the
+/// shrunk plan confirmed in a fresh process.
+#[test]
+fn the_bugs_matrix_shrinks_a_caught_bug_and_confirms_it_fresh() {
+    let out = Command::new(EXE)
+        .args([
+            "bugs",
+            "--bug",
+            "truncate-sync-deferred",
+            "--scenario",
+            "minority-write",
+            "--seeds",
+            "3",
+            "--jobs",
+            "1",
+            "--shrink",
+            "--json",
+            "-",
+        ])
+        .output()
+        .expect("run faultline bugs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
+    let shrunk = &summary["bugs"][0]["shrunk"];
+    assert_eq!(shrunk["property"], "log-durability", "{summary}");
+    assert_eq!(shrunk["confirmed"], true, "{summary}");
+    let (before, after) = (
+        shrunk["faults_before"].as_u64().unwrap(),
+        shrunk["faults_after"].as_u64().unwrap(),
+    );
+    assert!(after <= before && after <= 3, "{shrunk}");
+    assert!(
+        shrunk["ops_after"].as_u64() < shrunk["ops_before"].as_u64(),
+        "{shrunk}"
+    );
+}

@@ -6,7 +6,8 @@
 //! mechanism off: what the campaign catches without it. Exits 1 if any of the
 //! seeds it ran fails with no bug (the healthy build has a bug of its own). `--shard I/N` runs
 //! this machine's share of the cells; `--json [FILE]` writes the summary (`-` or no file:
-//! stdout) that `faultline merge` combines. Needs a build with `--features planted-bugs`; a
+//! stdout) that `faultline merge` combines. `--shrink` shrinks each caught bug's first failing
+//! seed and shows the plan's faults and operations before → after (`bugs_shrink`). Needs a build with `--features planted-bugs`; a
 //! normal build says so.
 
 use std::path::PathBuf;
@@ -37,6 +38,10 @@ pub struct BugsArgs {
     /// Write the summary as JSON to FILE (`-`, or no FILE: stdout).
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
     json: Option<PathBuf>,
+    /// Shrink each caught bug's first failing seed (its fastest cell) and show faults and
+    /// operations before → after, confirmed in a fresh process.
+    #[arg(long)]
+    shrink: bool,
     #[command(flatten)]
     switches: super::switches::SwitchArgs,
 }
@@ -70,7 +75,7 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
     let seeds: Vec<u64> = (1..=args.seeds).collect();
     let exe = std::env::current_exe().context("locating this executable for fresh replays")?;
     let hunter = Hunter::new(args.jobs)
-        .confirm_with(exe)
+        .confirm_with(exe.clone())
         .with_switches(args.switches.switches());
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let mut summary = Summary::new(Kind::Bugs, args.shard, Gate::default());
@@ -92,6 +97,25 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
             print!("{}", render_bug_cell(&cell));
         }
         summary.bugs.push(cell);
+    }
+    if args.shrink && !summary.interrupted {
+        super::bugs_shrink::shrink_caught(
+            &mut summary.bugs,
+            args.switches.switches(),
+            args.jobs,
+            &exe,
+        );
+        let shrunk: String = summary
+            .bugs
+            .iter()
+            .filter(|c| c.shrunk.is_some())
+            .map(render_bug_cell)
+            .collect();
+        if to_stdout {
+            eprint!("\n{shrunk}");
+        } else {
+            print!("\n{shrunk}");
+        }
     }
     let summary = summary.finish();
     let mut text = String::new();

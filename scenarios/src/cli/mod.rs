@@ -7,6 +7,8 @@
 //! `--allow-unknown` / `--allow-vacuous` let 3 and 4 exit 0; a failure always wins.
 
 mod bugs;
+#[cfg(feature = "planted-bugs")]
+mod bugs_shrink;
 mod check;
 mod fuzz;
 mod interrupt;

@@ -67,7 +67,7 @@ pub struct ShrinkArgs {
 }
 
 /// A property by its report name (`linearizability`, `durability`, …).
-fn parse_property(s: &str) -> Result<Property, String> {
+pub(super) fn parse_property(s: &str) -> Result<Property, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
         format!("unknown property {s:?} (e.g. linearizability, durability, convergence, liveness)")
     })
