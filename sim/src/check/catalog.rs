@@ -5,6 +5,11 @@
 //! creates share a name and none can legitimately conflict. A refusal then means the cluster
 //! tripped over its own bookkeeping, e.g. two creates given the same collection id, the
 //! second refused by every replica's apply.
+//!
+//! Not verified: that a created collection has the dimension and metric asked for (the writes
+//! and searches into it would fail, which other checks see); drops and re-creates under one name
+//! (the workload never reuses a name); a create refused because the cluster had no leader is
+//! `info`, not a refusal.
 
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,11 @@
 //! one of lowest node id — every record whole (its value names vector and payload) and every
 //! collection with its id and descriptor, empty ones included — and each one that differs is
 //! reported with the first differing keys.
+//!
+//! Not verified: replicas at different `last_applied` are not compared (a lagging replica's state
+//! is judged only once it catches up, or by durability); a node down at the end is not compared;
+//! the state itself is not compared with the client history (durability and linearizability do
+//! that); kNN index structures beyond the records they return.
 
 use std::collections::BTreeMap;
 

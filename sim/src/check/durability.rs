@@ -12,6 +12,11 @@
 //! value is impossible in every linearization, whatever the `info` operations did.
 //!
 //! Reads that return values no write produced are the linearizability checker's to report.
+//!
+//! Not verified: a lost write that a later write of the same key replaced (the replica's value is
+//! then correct); keys the workload never wrote; replicas that are down at the end; vectors and
+//! payloads beyond the value that names them (convergence and the engine probe compare records
+//! whole); collections other than the workload's own.
 
 use std::collections::BTreeMap;
 

@@ -4,6 +4,11 @@
 //! succeed. Raft promises progress only when a majority can communicate (Ongaro & Ousterhout
 //! 2014, §5.2 and §5.6); after healing every node can, so any of these failing by the deadline
 //! is a bug (or a deadline too tight for the plan's timing).
+//!
+//! Not verified: progress while faults are active (Raft promises none without a connected
+//! majority); throughput or latency after healing, beyond the deadline; nodes the plan removed
+//! from the membership; that a node which could not restart from its own disk recovers (that is
+//! `node-recovery`'s finding, reported with its own property).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -13,6 +13,10 @@
 //! purge in flight is all or nothing.
 //!
 //! Entries are compared by full log id (index, leader term and leader node).
+//!
+//! Not verified: payload bytes of entries (entries are compared by log id; log matching compares
+//! payload digests); the store's state at moments without a power failure; how much of an
+//! in-flight append survived, beyond "a prefix"; the in-memory log store (it promises nothing).
 
 use crate::check::observation::{LogRecovery, LogRef, LogShape};
 use crate::check::violation::{Property, Violation};

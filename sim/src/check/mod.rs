@@ -4,6 +4,11 @@
 //! `ok` (with a linearization), `illegal` (with a counterexample per failing key) or `unknown`
 //! (a budget ran out) — never a guess.
 //!
+//! Not verified: operations the model does not describe (a run's searches and creates are judged
+//! by the kNN and catalog checks); real-time order finer than the history's invoke and complete
+//! times; an `info` operation is assumed to take effect at any point after its invocation or
+//! never, so a lost write whose client timed out is durability's to catch, not this check's.
+//!
 //! Files: `model` (the trait), `models/` (register, CAS register, append-KV), `partition`
 //! (validation and the split by key), `search` and `memo` (the algorithm), `budget`,
 //! `verdict` (result types), `render` (text output), `checker` (the entry point), `read/`

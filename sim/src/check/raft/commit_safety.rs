@@ -16,6 +16,10 @@
 //! time (or through a joint configuration), a commit made under any of them leaves a majority of
 //! the oldest or of the newest holding the entry, so the check passes when either has a
 //! majority in every voter set, and fails when neither does.
+//!
+//! Not verified: "durable" is what the node reported flushed; a store that reports a flush it did
+//! not make is the log-durability probe's to catch; commit points only learned in memory and never
+//! reported; learners (they hold no vote and count for no quorum).
 
 use super::{Check, Cluster, Config, Findings, at_event, is_majority};
 use crate::check::observation::{NodeId, Observation, RaftEvent};

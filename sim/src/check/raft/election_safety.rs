@@ -13,6 +13,10 @@
 //! overlapping indices" is the state machine safety check on the cluster's committed log (one
 //! log id per index, whoever committed it); a vote that goes back, which is what lets one node
 //! grant two rival candidates, is the monotonic check's.
+//!
+//! Not verified: leader leases or read safety (linearizability judges reads); a grant is a vote the
+//! granting node reported saving, so a vote granted but never reported is invisible; the timing of
+//! elections (liveness).
 
 use std::collections::BTreeMap;
 

@@ -7,6 +7,10 @@
 //! - one log id, one predecessor: the entry before it in the appending node's log is the same
 //!   everywhere. By induction this is the whole-prefix property, checked in O(1) per entry at
 //!   the moment each entry enters a log.
+//!
+//! Not verified: entries no node reported appending or recovering (a log replaced wholesale by a
+//! snapshot install is judged at the snapshot's last log id only); the digest covers the entry's
+//! payload as the adapter encodes it, not the bytes on the wire.
 
 use std::collections::BTreeMap;
 

@@ -5,6 +5,10 @@
 //! - a node never acts on a membership older than one it has applied (the Raft core's own
 //!   report of the membership it acts on, against what its state machine applied);
 //! - after the liveness phase, every live node acts on the leader's committed membership.
+//!
+//! Not verified: that each change moves through a legal sequence (joint consensus in openraft,
+//! one server at a time in single-server Raft) beyond what commit safety's quorum rule implies;
+//! that a removed node stops campaigning; learner promotion timing.
 
 use std::collections::BTreeMap;
 

@@ -12,6 +12,10 @@
 //!
 //! Volatile state (commit point, applied, flushed) may restart lower after a crash; what the
 //! disk must bring back is the log-durability probe's to check.
+//!
+//! Not verified: commit point, applied and flushed index across a restart (volatile; durability
+//! and recovery checks cover what must come back); the term of entries within a log (log matching
+//! covers their order).
 
 use std::cmp::Ordering;
 

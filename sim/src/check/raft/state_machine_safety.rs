@@ -11,6 +11,9 @@
 //!   with the committed log at its last index. (A node that has not learned of a commit may
 //!   hold other entries at committed indices: a deposed leader keeps appending until it hears
 //!   of its successor. Raft promises nothing about them until they are applied.)
+//!
+//! Not verified: that applying an entry had the right effect on the engine (convergence and
+//! durability); entries a node applied but never reported; the order of applies across nodes.
 
 use std::collections::BTreeMap;
 
