@@ -72,8 +72,18 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// Whether the call surely had no effect.
+    /// Whether the call surely had no effect: the one rule that makes a failed call `fail`
+    /// (true) or `info` (false) in every history and trace.
     pub fn is_definite(&self) -> bool {
         matches!(self, ClientError::Definite(_) | ClientError::Rejected(_))
+    }
+
+    /// What went wrong, without the classification.
+    pub fn reason(&self) -> &str {
+        match self {
+            ClientError::Definite(r) | ClientError::Rejected(r) | ClientError::Indeterminate(r) => {
+                r
+            }
+        }
     }
 }

@@ -50,10 +50,13 @@ fn pick(plan: &WorkloadPlan) -> Pick {
     Pick::Create
 }
 
+/// What a failed call amounts to in the history (`ClientError::is_definite` decides).
 fn failure(e: ClientError) -> EventKind {
-    match e {
-        ClientError::Definite(error) | ClientError::Rejected(error) => EventKind::Fail { error },
-        ClientError::Indeterminate(error) => EventKind::Info { error },
+    let error = e.reason().to_string();
+    if e.is_definite() {
+        EventKind::Fail { error }
+    } else {
+        EventKind::Info { error }
     }
 }
 

@@ -37,8 +37,8 @@ impl CallCounts {
     pub fn count<T>(&mut self, r: &Result<T, ClientError>) {
         match r {
             Ok(_) => self.ok += 1,
-            Err(ClientError::Definite(_) | ClientError::Rejected(_)) => self.fail += 1,
-            Err(ClientError::Indeterminate(_)) => self.info += 1,
+            Err(e) if e.is_definite() => self.fail += 1,
+            Err(_) => self.info += 1,
         }
     }
 }

@@ -94,8 +94,8 @@ impl WorldClient {
         };
         let outcome = match &result {
             Ok(v) => Outcome::Ok(format!("{v:?}")),
-            Err(ClientError::Definite(e) | ClientError::Rejected(e)) => Outcome::Fail(e.clone()),
-            Err(ClientError::Indeterminate(e)) => Outcome::Info(e.clone()),
+            Err(e) if e.is_definite() => Outcome::Fail(e.reason().to_string()),
+            Err(e) => Outcome::Info(e.reason().to_string()),
         };
         self.trace.record(Event::Complete {
             client: self.id,
