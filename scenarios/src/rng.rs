@@ -2,14 +2,18 @@
 //! (cluster size, timing, which faults, when) is drawn from it, and it is derived from the seed
 //! and the scenario's name alone, so the same seed always expands into the same plan.
 //!
-//! It is SplitMix64, written out here rather than taken from a crate so that the plans a seed
-//! expands into never change with a dependency upgrade: the regression corpus and the plan
-//! snapshots depend on that stream staying fixed.
+//! It is the project's one SplitMix64 (`faultline_engine::vfs::rng`), our own code rather than a
+//! crate's so that the plans a seed expands into never change with a dependency upgrade: the
+//! regression corpus and the plan snapshots depend on that stream staying fixed. The draws built
+//! on it (`below` by widening multiply, `range`, `unit`, …) are this file's own for the same reason.
+
+use faultline_engine::fnv::fnv1a;
+use faultline_engine::vfs::rng::SplitMix64;
 
 /// A small, fixed, seeded generator (SplitMix64).
 #[derive(Debug, Clone)]
 pub struct SeedRng {
-    state: u64,
+    inner: SplitMix64,
 }
 
 impl SeedRng {
@@ -17,12 +21,9 @@ impl SeedRng {
     /// with one seed do not share their draws.
     pub fn new(stream: &str, seed: u64) -> Self {
         // FNV-1a over the stream name: stable, and independent of std's hasher keys.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in stream.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        let mut rng = SeedRng { state: seed ^ h };
+        let mut rng = SeedRng {
+            inner: SplitMix64::new(seed ^ fnv1a(stream.as_bytes())),
+        };
         // Burn a draw so seeds that differ in one bit already diverge in the first choice.
         rng.next_u64();
         rng
@@ -30,11 +31,7 @@ impl SeedRng {
 
     /// The next raw 64-bit value.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.inner.next_u64()
     }
 
     /// Uniform in `0..n`; 0 when `n` is 0. Uses the widening multiply, whose bias (at most

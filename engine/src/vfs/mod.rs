@@ -99,7 +99,7 @@ mod device;
 mod faults;
 mod harsh_file;
 mod latency;
-mod rng;
+pub mod rng;
 mod sim_dir;
 mod sim_disk;
 mod sim_path;
