@@ -43,11 +43,18 @@ fn not_leader(f: ForwardToLeader<NodeId, BasicNode>) -> ServerError {
     }
 }
 
+/// Every proposal is made after [`Service::check_leader`] found this node leading, so a refusal
+/// from openraft itself may come after the entry entered the log.
 fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>) -> ServerError {
     match e {
-        // Raised before proposing, or when this leader's uncommitted entry was truncated away:
-        // either way the entry will never be applied.
-        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => not_leader(f),
+        // openraft 0.9 answers `ForwardToLeader` both before proposing (leadership lost since
+        // our check) and when the entry's index is truncated from this node's log — and a
+        // deposed leader that installs a snapshot truncates everything past its own commit
+        // point, entries the new leader committed and put in that very snapshot included. The
+        // entry may then be applied already: a retry would apply it twice.
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => ServerError::Uncertain(
+            format!("{}; the entry may have been proposed", not_leader(f)),
+        ),
         RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
             ServerError::Rejected(c.to_string())
         }

@@ -1,6 +1,8 @@
 //! `faultline plan`: prints the plan a seed of a scenario expands into, as JSON — the same
 //! text `repro --plan` reads back.
 
+use std::io::Write;
+
 use anyhow::Result;
 use clap::Args;
 use faultline_scenarios::catalog;
@@ -19,6 +21,10 @@ pub struct PlanArgs {
 pub fn run(args: &PlanArgs) -> Result<Exit> {
     let scenario = catalog::find(&args.scenario)?;
     let plan = plan_of(scenario, args.seed).map_err(anyhow::Error::msg)?;
-    println!("{}", plan.to_json());
-    Ok(Exit::Success)
+    // A reader that stops early (`faultline plan … | head`) is not an error of ours.
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{}", plan.to_json()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(Exit::Success),
+    }
 }
