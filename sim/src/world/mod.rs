@@ -402,7 +402,12 @@ impl World {
     /// Builds a snapshot on `node` and waits until it covers everything the node had applied
     /// when asked. Returns the snapshot's last log index.
     pub async fn trigger_snapshot(&self, node: NodeId) -> Result<u64, WorldError> {
-        let applied = self.metrics(node)?.last_applied.map_or(0, |l| l.index);
+        let m = self.metrics(node)?;
+        let applied = m.last_applied.map_or(0, |l| l.index);
+        // Wait for the build this trigger starts, not an older snapshot that happens to cover
+        // `applied`: a purge made while that build is still running races openraft 0.9's
+        // policy purge when the build completes (docs/findings/openraft-purge-upto-goes-back.md).
+        let before = m.snapshot.map_or(0, |s| s.index);
         // openraft's trigger returns at once; the world then polls metrics. `Node::trigger_snapshot`
         // waits through openraft's `Wait`, whose unbiased `select!` draws from tokio's
         // thread-local RNG (seeded from a process-wide counter), which made a seed's second run
@@ -416,7 +421,9 @@ impl World {
         })
         .await?;
         self.wait_until(node, "a snapshot", self.config.boot_timeout, |m| {
-            m.snapshot.map(|s| s.index).filter(|i| *i >= applied)
+            m.snapshot
+                .map(|s| s.index)
+                .filter(|i| *i >= applied && *i > before)
         })
         .await
     }
