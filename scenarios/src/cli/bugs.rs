@@ -71,7 +71,8 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
     let exe = std::env::current_exe().context("locating this executable for fresh replays")?;
     let hunter = Hunter::new(args.jobs)
         .confirm_with(exe)
-        .with_switches(args.switches.switches());
+        .with_switches(args.switches.switches())
+        .with_system(args.switches.system());
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let mut summary = Summary::new(Kind::Bugs, args.shard, Gate::default());
     let cells = bugs
@@ -98,6 +99,9 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
     let off = args.switches.switches().flags();
     if !off.is_empty() {
         text.push_str(&format!("\n(switched off: {})", off.join(" ")));
+    }
+    if let Some(flag) = args.switches.system().flag() {
+        text.push_str(&format!("\n(system under test: {flag})"));
     }
     text.push_str(&render_bug_medians(&summary.bugs));
     if summary.interrupted {

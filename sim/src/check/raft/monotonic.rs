@@ -12,21 +12,26 @@
 //!
 //! Volatile state (commit point, applied, flushed) may restart lower after a crash; what the
 //! disk must bring back is the log-durability probe's to check.
+//!
+//! Does not verify, where the Raft promises it volatile ([`Promises::volatile_leadership`],
+//! raft-io): that a won election survives a restart — the vote does, as a grant for the same
+//! candidate in the same term; losing the "committed" mark is then no step back.
 
 use std::cmp::Ordering;
 
-use super::{Check, Cluster, Findings, LeaderIdentity, at_event};
+use super::{Check, Cluster, Findings, LeaderIdentity, Promises, at_event};
 use crate::check::observation::{Observation, RaftEvent, VoteRef};
 use crate::check::raft::cluster::NodeState;
 use crate::check::violation::Property;
 
 pub(super) struct Monotonic {
     identity: LeaderIdentity,
+    promises: Promises,
 }
 
 impl Monotonic {
-    pub(super) fn new(identity: LeaderIdentity) -> Self {
-        Monotonic { identity }
+    pub(super) fn new(identity: LeaderIdentity, promises: Promises) -> Self {
+        Monotonic { identity, promises }
     }
 
     fn vote_moves(
@@ -37,9 +42,13 @@ impl Monotonic {
         across_restart: bool,
         out: &mut Findings,
     ) {
-        let Some(from) = from else {
+        let Some(mut from) = from else {
             return;
         };
+        if across_restart && self.promises.volatile_leadership {
+            // Only the grant is persistent; who won with it is not.
+            from.committed = false;
+        }
         let how = if across_restart {
             "across a restart"
         } else {
@@ -86,7 +95,13 @@ impl Check for Monotonic {
                 self.vote_moves(node.durable_vote, *vote, event, true, out);
             }
             Observation::VoteSaved { vote } => {
-                let from = if same { node.vote } else { node.durable_vote };
+                let mut from = if same { node.vote } else { node.durable_vote };
+                if !same
+                    && self.promises.volatile_leadership
+                    && let Some(f) = &mut from
+                {
+                    f.committed = false;
+                }
                 self.vote_moves(from, Some(*vote), event, false, out);
             }
             Observation::CommittedSaved { committed } if same => {
