@@ -88,10 +88,6 @@ impl Driver {
 
     /// Reports the membership the core acts on, if it changed since the last report.
     pub(super) fn report_membership(&mut self) {
-        // A joining node acts on no membership until it hears of one from the group.
-        if self.dormant {
-            return;
-        }
         let log_id = self
             .config
             .latest(self.raft.log())
@@ -110,7 +106,11 @@ impl Driver {
     /// Bookkeeping after every input: the commit point, role changes, membership, requests
     /// that can be answered now, the published status.
     pub(super) fn after_input(&mut self) {
-        self.report_commit();
+        // A node that stopped mid-step (its disk failed, or lost power under it) reports no
+        // more: its commit point may lead what it made durable.
+        if self.fatal.is_none() {
+            self.report_commit();
+        }
         let leadership = (self.raft.is_leader(), self.raft.term());
         if leadership != self.leadership {
             self.pending
