@@ -428,3 +428,71 @@ fn a_follower_commit_index_never_decreases() {
         "commit index went back: {before} -> {after}"
     );
 }
+
+/// Finding 3 without any duplicate: the same catch-up schedule, but the leader's first RPC to
+/// node 2 (`prev 0, [1], commit 6`) is delayed — not copied — and arrives after the RPCs sent
+/// behind it, as a reordering network (or a call that timed out during a partition and is
+/// delivered once the link heals, after the sender reconnected) delivers it. Every message is
+/// delivered exactly once. Returns node 2's `(commit before, commit after, last_applied)`.
+fn late_append_entries() -> (u64, u64, u64) {
+    let mut sim = Sim::new(&[1, 2, 3], &[1, 2, 3], |c| c.with_max_batch(1));
+    let one_three = within(&[1, 3]);
+    assert_eq!(sim.elect(&[1], one_three), 1);
+    for i in 0..6u8 {
+        sim.step(1, Event::Propose(vec![i])).unwrap();
+        sim.deliver(one_three);
+        sim.tick(1, 3);
+        sim.deliver(one_three);
+    }
+    sim.tick(1, 3);
+    let first_at = (0..sim.queue.len())
+        .find(|&i| sim.queue[i].1 == 2)
+        .expect("a heartbeat to node 2");
+    let (_, _, late) = sim.queue.remove(first_at).unwrap();
+    assert!(
+        matches!(&late, Message::AppendEntries(ae) if ae.prev_log_index == 0 && ae.leader_commit == 6),
+        "{late:?}"
+    );
+    let all = within(&[1, 2, 3]);
+    for _ in 0..50 {
+        if sim.node(2).log().last_index() >= 4 {
+            break;
+        }
+        let Some((from, to, m)) = sim.queue.pop_front() else {
+            sim.tick(1, 1);
+            continue;
+        };
+        if all(from, to, &m) {
+            sim.step(to, Event::Message(m)).unwrap();
+        }
+    }
+    let before = sim.node(2).commit_index();
+    sim.step(2, Event::Message(late)).unwrap();
+    (
+        before,
+        sim.node(2).commit_index(),
+        sim.node(2).last_applied(),
+    )
+}
+
+#[test]
+fn known_bug_a_late_append_entries_lowers_the_commit_index() {
+    let (before, after, applied) = late_append_entries();
+    println!("late: commit {before} -> {after}, applied {applied}");
+    assert!(before >= 2, "node 2 committed {before}");
+    assert!(
+        after < before,
+        "raft-io changed: commit {before} -> {after}"
+    );
+    assert!(applied > after, "applied {applied}, commit {after}");
+}
+
+#[test]
+#[ignore = "raft-io 1.0.0 bug: commit_index = min(leader_commit, match) can decrease (see above)"]
+fn a_late_append_entries_never_lowers_the_commit_index() {
+    let (before, after, _) = late_append_entries();
+    assert!(
+        after >= before,
+        "commit index went back: {before} -> {after}"
+    );
+}

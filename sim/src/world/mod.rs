@@ -619,13 +619,19 @@ impl World {
         // campaigning with ever higher terms, and the group (whose members reject it) rightly
         // carries on without it.
         let voters = newest_voters(&status);
-        let members: Vec<&(NodeId, NodeStatus)> =
-            status.iter().filter(|(n, _)| voters.contains(n)).collect();
-        let top = members.iter().map(|(_, m)| m.term).max()?;
-        members
-            .iter()
-            .find(|(n, m)| m.term == top && m.role == NodeRole::Leader && m.leader == Some(*n))
-            .map(|(n, _)| *n)
+        leader_of(&status, &voters).or_else(|| {
+            // The newest membership any node holds may be a deposed leader's uncommitted
+            // configuration entry, which names other voters than the group acts on. openraft's
+            // new leader truncates it at once (its blank entry); raft-io's appends nothing when
+            // its own log is committed, so the stale entry stays until the next write. Then the
+            // leader is the one that leads its own membership unchallenged.
+            status
+                .iter()
+                .filter(|(n, m)| m.role == NodeRole::Leader && m.leader == Some(*n))
+                .filter(|(n, m)| m.voters().contains(n))
+                .max_by_key(|(_, m)| m.term)
+                .and_then(|(_, m)| leader_of(&status, &m.voters()))
+        })
     }
 
     /// The Raft status of every live node, in id order.
@@ -693,6 +699,18 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// The live member of `voters` that considers itself leader in the highest term, if no live
+/// member knows of a higher term.
+fn leader_of(status: &[(NodeId, NodeStatus)], voters: &[NodeId]) -> Option<NodeId> {
+    let members: Vec<&(NodeId, NodeStatus)> =
+        status.iter().filter(|(n, _)| voters.contains(n)).collect();
+    let top = members.iter().map(|(_, m)| m.term).max()?;
+    members
+        .iter()
+        .find(|(n, m)| m.term == top && m.role == NodeRole::Leader && m.leader == Some(*n))
+        .map(|(n, _)| *n)
 }
 
 /// The voters of the newest membership among `status` (the first node's, on a tie), in id

@@ -117,8 +117,11 @@ impl Driver {
                 .leadership_changed(leadership.0, leadership.1, self.raft.leader());
             self.leadership = leadership;
         }
+        // What the driver carried out, not raft-io's applied index: a step whose log flush
+        // failed advanced raft-io past `Apply` actions that never ran (their writes are
+        // answered as uncertain when the node stops, not as displaced).
         self.pending.passed(
-            self.raft.last_applied(),
+            self.reported_applied,
             self.raft.log().snapshot_index(),
             self.raft.leader(),
         );
