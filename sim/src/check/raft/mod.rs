@@ -31,6 +31,11 @@
 //! node from a bootstrap configuration that is no log entry (its log starts at index 1) and
 //! persists only `{term, voted_for}` — who won an election is volatile.
 //!
+//! For raft-io this means: election safety is one leader per term (`LeaderIdentity::Term`);
+//! membership holds it to single-server changes without joint consensus (its promise; the
+//! checks see one voter set per configuration); monotonic vote does not hold a restarted
+//! leader to its "committed" mark. Everything else is checked as for openraft.
+//!
 //! What these checks do **not** verify (other checkers or nothing does):
 //! - that reported events are true: a store that says "flushed" without syncing is caught by the
 //!   log-durability probe at the next power failure, not here;
