@@ -71,10 +71,10 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
     let exe = std::env::current_exe().context("locating this executable for fresh replays")?;
     let hunter = Hunter::new(args.jobs)
         .confirm_with(exe)
-        .with_switches(args.switches.switches())
-        .with_system(args.switches.system());
+        .with_switches(args.switches.switches());
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let mut summary = Summary::new(Kind::Bugs, args.shard, Gate::default());
+    let hunter = hunter.with_system(args.switches.system());
     let cells = bugs
         .iter()
         .flat_map(|&bug| scenarios.iter().map(move |&s| (bug, s)));

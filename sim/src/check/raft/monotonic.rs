@@ -10,12 +10,13 @@
 //! - flushed (durable-up-to) index: never goes back within an incarnation except by a
 //!   truncation the node reported.
 //!
+//! Where the Raft promises a won election volatile ([`Promises::volatile_leadership`],
+//! raft-io), a restarted leader's vote comes back as a grant for the same candidate in the same
+//! term; losing the "committed" mark is then no step back (not verified: that a won election
+//! survives a restart).
+//!
 //! Volatile state (commit point, applied, flushed) may restart lower after a crash; what the
 //! disk must bring back is the log-durability probe's to check.
-//!
-//! Does not verify, where the Raft promises it volatile ([`Promises::volatile_leadership`],
-//! raft-io): that a won election survives a restart — the vote does, as a grant for the same
-//! candidate in the same term; losing the "committed" mark is then no step back.
 
 use std::cmp::Ordering;
 
