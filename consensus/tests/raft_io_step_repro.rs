@@ -496,3 +496,66 @@ fn a_late_append_entries_never_lowers_the_commit_index() {
         "commit index went back: {before} -> {after}"
     );
 }
+
+// ---- Finding 4: a new leader's no-op configuration entry drops the learners ----
+
+/// `become_leader` appends, when its log has an uncommitted tail, a no-op configuration entry
+/// "re-asserting the current membership" — built with `LogEntry::config(term, index,
+/// &self.voters)` (src/node.rs:888), which carries the voters only. The leader keeps its
+/// learners in memory; every follower that appends the entry recomputes its configuration from
+/// it (`refresh_config`, src/node.rs:645-663) and loses them, and so does the leader itself when
+/// it restarts from its log. Schedule: voters 1, 2, 3 and learner 4 (committed); leader 1's next
+/// entry reaches node 2 only, then node 1 is cut off; node 2 wins the election with node 3's
+/// vote, with that entry uncommitted, and appends the no-op. Returns the learners of
+/// `(node 2, node 3, node 2 restarted from its log)`.
+fn election_no_op_config() -> (Vec<Id>, Vec<Id>, Vec<Id>) {
+    let mut sim = Sim::new(&[1, 2, 3, 4], &[1, 2, 3], |c| c);
+    let voters = within(&[1, 2, 3]);
+    assert_eq!(sim.elect(&[1], voters), 1);
+    let all = within(&[1, 2, 3, 4]);
+    sim.step(1, Event::AddLearner(4)).unwrap();
+    for _ in 0..10 {
+        sim.deliver(all);
+        sim.tick(1, 3);
+    }
+    sim.deliver(all);
+    assert_eq!(sim.node(1).learners(), &[4][..]);
+    assert_eq!(sim.node(3).learners(), &[4][..]);
+    // One more entry: node 2 holds it, nobody learns that it committed.
+    sim.step(1, Event::Propose(vec![7])).unwrap();
+    let one_two = |from: Id, to: Id, m: &Message| {
+        from == 1 && to == 2 && matches!(m, Message::AppendEntries(ae) if !ae.entries.is_empty())
+    };
+    sim.deliver(one_two);
+    let two_three = within(&[2, 3]);
+    assert_eq!(sim.elect(&[2, 3], two_three), 2);
+    for _ in 0..5 {
+        sim.deliver(two_three);
+        sim.tick(2, 3);
+    }
+    sim.deliver(two_three);
+    let leader = sim.node(2).learners().to_vec();
+    let follower = sim.node(3).learners().to_vec();
+    sim.restart(2);
+    (leader, follower, sim.node(2).learners().to_vec())
+}
+
+#[test]
+fn known_bug_an_election_no_op_drops_the_learners() {
+    let (leader, follower, restarted) = election_no_op_config();
+    assert_eq!(leader, vec![4], "the new leader keeps learner 4 in memory");
+    assert_eq!(
+        (follower, restarted),
+        (vec![], vec![]),
+        "raft-io changed: the no-op configuration entry keeps the learners"
+    );
+}
+
+#[test]
+#[ignore = "raft-io 1.0.0 bug: the election no-op configuration entry carries no learners (see above)"]
+fn an_election_keeps_the_learners() {
+    let (leader, follower, restarted) = election_no_op_config();
+    assert_eq!(leader, vec![4]);
+    assert_eq!(follower, vec![4], "node 3 dropped learner 4");
+    assert_eq!(restarted, vec![4], "node 2 restarted without learner 4");
+}

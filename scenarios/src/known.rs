@@ -28,13 +28,23 @@ pub struct KnownBug {
 }
 
 /// Every known bug, by system.
-pub const KNOWN_BUGS: &[KnownBug] = &[KnownBug {
-    system: System::RaftIo,
-    name: "raft-io-commit-index-regression",
-    property: Property::MonotonicCommit,
-    message: "commit point went back from",
-    repro: "consensus/tests/raft_io_step_repro.rs::known_bug_a_duplicate_append_entries_lowers_the_commit_index",
-}];
+pub const KNOWN_BUGS: &[KnownBug] = &[
+    KnownBug {
+        system: System::RaftIo,
+        name: "raft-io-commit-index-regression",
+        property: Property::MonotonicCommit,
+        message: "commit point went back from",
+        repro: "consensus/tests/raft_io_step_repro.rs::known_bug_a_duplicate_append_entries_lowers_the_commit_index",
+    },
+    KnownBug {
+        system: System::RaftIo,
+        name: "raft-io-election-drops-learners",
+        property: Property::Membership,
+        // A node acting on learners its configuration entry does not carry.
+        message: " learners [",
+        repro: "consensus/tests/raft_io_step_repro.rs::known_bug_an_election_no_op_drops_the_learners",
+    },
+];
 
 /// The known bug of `system` that explains `violation`, if one does.
 pub fn explain(system: System, violation: &Violation) -> Option<&'static KnownBug> {
@@ -86,6 +96,15 @@ mod tests {
         let other = Violation::new(Property::CommitSafety, "commit point went back from");
         assert_eq!(unexplained(System::RaftIo, &[v.clone(), other]).len(), 1);
         assert_eq!(explained(System::RaftIo, &[v]).len(), 1);
+        let learners = Violation::new(
+            Property::Membership,
+            "after the liveness phase node 2 acts on [1, 2, 3] learners [8] of T4-N0.278, \
+             but the leader 2 committed [1, 2, 3] of T4-N0.278",
+        );
+        assert_eq!(
+            explain(System::RaftIo, &learners).map(|b| b.name),
+            Some("raft-io-election-drops-learners")
+        );
     }
 
     #[test]
