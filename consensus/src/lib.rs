@@ -1,7 +1,8 @@
-//! faultline-consensus: the openraft 0.9 adapter over the engine.
+//! faultline-consensus: the Raft adapters over the engine — openraft 0.9 and raft-io 1.0 — behind
+//! one system seam (`system`).
 //!
 //! Type config, state machine over the engine, in-memory and durable log stores, snapshots that
-//! carry engine state, the node server and its RPC transport. Nothing here knows it may be
+//! carry engine state, the node server and its RPC transport; the raft-io adapter (`raft_io`). Nothing here knows it may be
 //! simulated: it sees only its seams (the `tokio` runtime, `tokio::net`, and the engine's `Vfs`).
 //!
 //! | file | owns |
@@ -21,7 +22,8 @@
 //! | `error.rs` | typed errors |
 //! | `observe.rs` | online observation: the events a node reports for invariant checkers |
 //! | `planted.rs` | code only planted bugs use (feature `planted-bugs`) |
-//! | `raft_io/` | the raft-io 1.0 adapter: durable `RaftLog` on the `Vfs`, node driver, transport seam |
+//! | `raft_io/` | the raft-io 1.0 adapter: durable `RaftLog` on the `Vfs`, node driver, TCP transport, server |
+//! | `system/` | the system seam: which Raft a node runs, one status and probe vocabulary for both |
 
 pub mod api;
 pub mod client;
@@ -39,6 +41,7 @@ pub mod server;
 pub mod service;
 pub mod snapshot;
 pub mod state_machine;
+pub mod system;
 pub mod type_config;
 
 pub use api::{
@@ -53,4 +56,5 @@ pub use log_store::{
 pub use node::{ENGINE_DIR, Node, NodeConfig, RAFT_DIR};
 pub use runtime::NodeRuntime;
 pub use state_machine::{EngineState, StateMachineStore};
+pub use system::{EngineProbe, NodeRole, NodeStatus, ProbedLogImage, System, SystemNode};
 pub use type_config::{Applied, ApplyResponse, Command, LogId, NodeId, TypeConfig};

@@ -2,7 +2,10 @@
 //!
 //! Each connection is served by its own task, one request at a time (callers keep at most one
 //! request in flight per connection). Everything stops when the node's shutdown signal fires.
+//! What a request does is the [`Handler`]'s business: the openraft node's `Service`, or the
+//! raft-io node's `raft_io::RioService` — one framing and one client protocol for both.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -10,8 +13,16 @@ use tokio::sync::watch;
 
 use crate::network::client_conn::Envelope;
 use crate::network::frame::{FrameError, read_frame, write_frame};
-use crate::network::message::Request;
-use crate::service::Service;
+use crate::network::message::{Request, Response};
+use crate::observe::Reporter;
+
+/// What a node does with each request it serves.
+pub trait Handler: Send + Sync + 'static {
+    /// Serves one request.
+    fn handle(&self, req: Request) -> impl Future<Output = Response> + Send;
+    /// Where the node reports (its replies' frames, among others).
+    fn reporter(&self) -> &Reporter;
+}
 
 /// Resolves once `rx` says the node is shutting down (or its sender is gone).
 pub async fn shutdown_signalled(rx: &mut watch::Receiver<bool>) {
@@ -23,7 +34,11 @@ pub async fn shutdown_signalled(rx: &mut watch::Receiver<bool>) {
 }
 
 /// Accept connections until shutdown.
-pub async fn serve(listener: TcpListener, service: Arc<Service>, shutdown: watch::Receiver<bool>) {
+pub async fn serve<H: Handler>(
+    listener: TcpListener,
+    service: Arc<H>,
+    shutdown: watch::Receiver<bool>,
+) {
     let mut stop = shutdown.clone();
     loop {
         let accepted = tokio::select! {
@@ -41,7 +56,7 @@ pub async fn serve(listener: TcpListener, service: Arc<Service>, shutdown: watch
                     tokio::select! {
                         biased;
                         _ = shutdown_signalled(&mut stop) => {}
-                        r = serve_connection(stream, &service) => {
+                        r = serve_connection(stream, &*service) => {
                             if let Err(e) = r {
                                 tracing::debug!(%peer, error = %e, "connection closed");
                             }
@@ -54,7 +69,10 @@ pub async fn serve(listener: TcpListener, service: Arc<Service>, shutdown: watch
     }
 }
 
-async fn serve_connection(mut stream: TcpStream, service: &Service) -> Result<(), FrameError> {
+async fn serve_connection<H: Handler>(
+    mut stream: TcpStream,
+    service: &H,
+) -> Result<(), FrameError> {
     loop {
         let req: Envelope<Request> = match read_frame(&mut stream).await {
             Ok(r) => r,

@@ -76,6 +76,16 @@ fn read_error(e: RaftError<NodeId, CheckIsLeaderError<NodeId, BasicNode>>) -> Se
     }
 }
 
+impl crate::server::Handler for Service {
+    fn handle(&self, req: Request) -> impl std::future::Future<Output = Response> + Send {
+        Service::handle(self, req)
+    }
+
+    fn reporter(&self) -> &Reporter {
+        &self.reporter
+    }
+}
+
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service")
@@ -116,6 +126,10 @@ impl Service {
                 Response::FullSnapshot(self.raft.install_full_snapshot(vote, snapshot).await)
             }
             Request::Client(c) => Response::Client(self.handle_client(c).await),
+            // A raft-io peer's frames: this node runs openraft, so nothing can take them.
+            Request::RioFrames(_) => Response::Client(Err(ServerError::Unavailable(
+                "this node runs openraft, not raft-io".into(),
+            ))),
         }
     }
 

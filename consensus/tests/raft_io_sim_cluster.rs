@@ -34,6 +34,7 @@ fn config(id: NodeId, vfs: Arc<SimVfs>, net: &MemoryNet, timing: RioTiming) -> R
     RioNodeConfig {
         id,
         voters: IDS.to_vec(),
+        joining: false,
         data_dir: PathBuf::from(format!("/node{id}")),
         vfs,
         timing,

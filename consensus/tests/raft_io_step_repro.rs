@@ -428,3 +428,134 @@ fn a_follower_commit_index_never_decreases() {
         "commit index went back: {before} -> {after}"
     );
 }
+
+/// Finding 3 without any duplicate: the same catch-up schedule, but the leader's first RPC to
+/// node 2 (`prev 0, [1], commit 6`) is delayed — not copied — and arrives after the RPCs sent
+/// behind it, as a reordering network (or a call that timed out during a partition and is
+/// delivered once the link heals, after the sender reconnected) delivers it. Every message is
+/// delivered exactly once. Returns node 2's `(commit before, commit after, last_applied)`.
+fn late_append_entries() -> (u64, u64, u64) {
+    let mut sim = Sim::new(&[1, 2, 3], &[1, 2, 3], |c| c.with_max_batch(1));
+    let one_three = within(&[1, 3]);
+    assert_eq!(sim.elect(&[1], one_three), 1);
+    for i in 0..6u8 {
+        sim.step(1, Event::Propose(vec![i])).unwrap();
+        sim.deliver(one_three);
+        sim.tick(1, 3);
+        sim.deliver(one_three);
+    }
+    sim.tick(1, 3);
+    let first_at = (0..sim.queue.len())
+        .find(|&i| sim.queue[i].1 == 2)
+        .expect("a heartbeat to node 2");
+    let (_, _, late) = sim.queue.remove(first_at).unwrap();
+    assert!(
+        matches!(&late, Message::AppendEntries(ae) if ae.prev_log_index == 0 && ae.leader_commit == 6),
+        "{late:?}"
+    );
+    let all = within(&[1, 2, 3]);
+    for _ in 0..50 {
+        if sim.node(2).log().last_index() >= 4 {
+            break;
+        }
+        let Some((from, to, m)) = sim.queue.pop_front() else {
+            sim.tick(1, 1);
+            continue;
+        };
+        if all(from, to, &m) {
+            sim.step(to, Event::Message(m)).unwrap();
+        }
+    }
+    let before = sim.node(2).commit_index();
+    sim.step(2, Event::Message(late)).unwrap();
+    (
+        before,
+        sim.node(2).commit_index(),
+        sim.node(2).last_applied(),
+    )
+}
+
+#[test]
+fn known_bug_a_late_append_entries_lowers_the_commit_index() {
+    let (before, after, applied) = late_append_entries();
+    println!("late: commit {before} -> {after}, applied {applied}");
+    assert!(before >= 2, "node 2 committed {before}");
+    assert!(
+        after < before,
+        "raft-io changed: commit {before} -> {after}"
+    );
+    assert!(applied > after, "applied {applied}, commit {after}");
+}
+
+#[test]
+#[ignore = "raft-io 1.0.0 bug: commit_index = min(leader_commit, match) can decrease (see above)"]
+fn a_late_append_entries_never_lowers_the_commit_index() {
+    let (before, after, _) = late_append_entries();
+    assert!(
+        after >= before,
+        "commit index went back: {before} -> {after}"
+    );
+}
+
+// ---- Finding 4: a new leader's no-op configuration entry drops the learners ----
+
+/// `become_leader` appends, when its log has an uncommitted tail, a no-op configuration entry
+/// "re-asserting the current membership" — built with `LogEntry::config(term, index,
+/// &self.voters)` (src/node.rs:888), which carries the voters only. The leader keeps its
+/// learners in memory; every follower that appends the entry recomputes its configuration from
+/// it (`refresh_config`, src/node.rs:645-663) and loses them, and so does the leader itself when
+/// it restarts from its log. Schedule: voters 1, 2, 3 and learner 4 (committed); leader 1's next
+/// entry reaches node 2 only, then node 1 is cut off; node 2 wins the election with node 3's
+/// vote, with that entry uncommitted, and appends the no-op. Returns the learners of
+/// `(node 2, node 3, node 2 restarted from its log)`.
+fn election_no_op_config() -> (Vec<Id>, Vec<Id>, Vec<Id>) {
+    let mut sim = Sim::new(&[1, 2, 3, 4], &[1, 2, 3], |c| c);
+    let voters = within(&[1, 2, 3]);
+    assert_eq!(sim.elect(&[1], voters), 1);
+    let all = within(&[1, 2, 3, 4]);
+    sim.step(1, Event::AddLearner(4)).unwrap();
+    for _ in 0..10 {
+        sim.deliver(all);
+        sim.tick(1, 3);
+    }
+    sim.deliver(all);
+    assert_eq!(sim.node(1).learners(), &[4][..]);
+    assert_eq!(sim.node(3).learners(), &[4][..]);
+    // One more entry: node 2 holds it, nobody learns that it committed.
+    sim.step(1, Event::Propose(vec![7])).unwrap();
+    let one_two = |from: Id, to: Id, m: &Message| {
+        from == 1 && to == 2 && matches!(m, Message::AppendEntries(ae) if !ae.entries.is_empty())
+    };
+    sim.deliver(one_two);
+    let two_three = within(&[2, 3]);
+    assert_eq!(sim.elect(&[2, 3], two_three), 2);
+    for _ in 0..5 {
+        sim.deliver(two_three);
+        sim.tick(2, 3);
+    }
+    sim.deliver(two_three);
+    let leader = sim.node(2).learners().to_vec();
+    let follower = sim.node(3).learners().to_vec();
+    sim.restart(2);
+    (leader, follower, sim.node(2).learners().to_vec())
+}
+
+#[test]
+fn known_bug_an_election_no_op_drops_the_learners() {
+    let (leader, follower, restarted) = election_no_op_config();
+    assert_eq!(leader, vec![4], "the new leader keeps learner 4 in memory");
+    assert_eq!(
+        (follower, restarted),
+        (vec![], vec![]),
+        "raft-io changed: the no-op configuration entry keeps the learners"
+    );
+}
+
+#[test]
+#[ignore = "raft-io 1.0.0 bug: the election no-op configuration entry carries no learners (see above)"]
+fn an_election_keeps_the_learners() {
+    let (leader, follower, restarted) = election_no_op_config();
+    assert_eq!(leader, vec![4]);
+    assert_eq!(follower, vec![4], "node 3 dropped learner 4");
+    assert_eq!(restarted, vec![4], "node 2 restarted without learner 4");
+}

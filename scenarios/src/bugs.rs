@@ -30,7 +30,7 @@ use std::sync::Mutex;
 
 use faultline_engine::planted::Bug;
 use faultline_sim::check::violation::Property;
-use faultline_sim::plan::{Plan, Switches};
+use faultline_sim::plan::{Plan, Switches, System};
 use faultline_sim::run::{Verdict, panic_text};
 use serde::Serialize;
 
@@ -213,6 +213,7 @@ pub struct Hunter {
     jobs: usize,
     fresh: Option<PathBuf>,
     switches: Switches,
+    system: System,
     healthy: Mutex<BTreeMap<(&'static str, u64), Option<String>>>,
 }
 
@@ -223,6 +224,7 @@ impl Hunter {
             jobs: jobs.max(1),
             fresh: None,
             switches: Switches::default(),
+            system: System::default(),
             healthy: Mutex::default(),
         }
     }
@@ -230,6 +232,12 @@ impl Hunter {
     /// Runs every seed with these harness switches (e.g. the power probes off).
     pub fn with_switches(mut self, switches: Switches) -> Hunter {
         self.switches = switches;
+        self
+    }
+
+    /// Runs every seed on the nodes of `system`.
+    pub fn with_system(mut self, system: System) -> Hunter {
+        self.system = system;
         self
     }
 
@@ -245,9 +253,10 @@ impl Hunter {
         let Some(exe) = &self.fresh else {
             return true;
         };
-        let Ok(plan) = plan_with_bug(scenario, seed, Some(bug), self.switches) else {
+        let Ok(mut plan) = plan_with_bug(scenario, seed, Some(bug), self.switches) else {
             return false;
         };
+        plan.system = self.system;
         replay_fresh(exe, &plan).is_ok_and(|r| !r.ok && r.trace_hash == hash)
     }
 
@@ -268,7 +277,7 @@ impl Hunter {
         'hunt: for chunk in seeds.chunks(self.jobs) {
             let results = in_parallel(
                 chunk,
-                |seed| failure_of(scenario, seed, Some(bug), self.switches),
+                |seed| failure_of(scenario, seed, Some(bug), self.switches, self.system),
                 harness_panic,
             );
             let failing: Vec<u64> = chunk
@@ -306,7 +315,12 @@ impl Hunter {
                     caught_by,
                     reason: why,
                     trace_hash,
-                    repro: repro_line(scenario.name(), seed, bug, &self.switches),
+                    repro: repro_line(scenario.name(), seed, bug, &self.switches)
+                        + &self
+                            .system
+                            .flag()
+                            .map(|f| format!(" {f}"))
+                            .unwrap_or_default(),
                 });
                 break 'hunt;
             }
@@ -356,7 +370,7 @@ impl Hunter {
         for chunk in missing.chunks(self.jobs) {
             let results = in_parallel(
                 chunk,
-                |seed| failure_of(scenario, seed, None, self.switches),
+                |seed| failure_of(scenario, seed, None, self.switches, self.system),
                 harness_panic,
             );
             let mut cache = self.healthy.lock().unwrap_or_else(|e| e.into_inner());
@@ -384,9 +398,13 @@ fn failure_of(
     seed: u64,
     bug: Option<Bug>,
     switches: Switches,
+    system: System,
 ) -> SeedFailure {
     let plan = match plan_with_bug(scenario, seed, bug, switches) {
-        Ok(plan) => plan,
+        Ok(mut plan) => {
+            plan.system = system;
+            plan
+        }
         Err(e) => return Some((vec!["plan".to_string()], e, String::new())),
     };
     let verdict: Verdict = run_in_process(&plan, &Limits::default()).result.verdict;

@@ -6,6 +6,8 @@
 //! - [`watchdog`]: every run under a wall-clock, simulated-time and memory limit, in this
 //!   process or (`--isolate`) in a child; [`memory`]: sizes and resident memory.
 //! - [`determinism`] and [`fresh`]: same-process and fresh-process replays (child processes).
+//! - [`known`]: confirmed bugs of the systems under test, to tell expected findings from new
+//!   ones.
 //! - [`regressions`]: the corpus of plans that once failed, one JSON file per finding.
 //! - [`fuzz`]: the random campaign; [`stats`] and [`summary`]: the tables and the `--json`
 //!   summaries that `faultline merge` combines.
@@ -21,6 +23,7 @@ pub mod determinism;
 pub mod duration;
 pub mod fresh;
 pub mod fuzz;
+pub mod known;
 pub mod memory;
 pub mod regressions;
 pub mod result;

@@ -29,6 +29,8 @@ pub struct SeedResult {
     pub plant: Option<String>,
     /// The harness switches the seed's plan turned off (`--no-probes` …), for its repro line.
     pub switched_off: Vec<&'static str>,
+    /// The Raft the seed's nodes ran (named in its repro line unless openraft).
+    pub system: faultline_sim::plan::System,
     /// The seed passed its memory limit while other seeds shared the process; the runner
     /// re-runs it alone before it reports it.
     pub retry_alone: bool,
@@ -48,6 +50,7 @@ impl SeedResult {
             wall: Duration::ZERO,
             plant: None,
             switched_off: Vec::new(),
+            system: Default::default(),
             retry_alone: false,
         }
     }
@@ -65,6 +68,7 @@ impl SeedResult {
             wall: Duration::ZERO,
             plant: None,
             switched_off: Vec::new(),
+            system: Default::default(),
             retry_alone: false,
         }
     }
@@ -94,6 +98,10 @@ impl SeedResult {
         for flag in &self.switched_off {
             line.push(' ');
             line.push_str(flag);
+        }
+        if let Some(flag) = self.system.flag() {
+            line.push(' ');
+            line.push_str(&flag);
         }
         if let Some(plant) = &self.plant {
             line.push_str(&format!(" --plant {plant}"));

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use faultline_sim::check::violation::Property;
-use faultline_sim::plan::{Plan, Switches};
+use faultline_sim::plan::{Plan, Switches, System};
 use faultline_sim::run::{Status, panic_text};
 
 use crate::catalog::Scenario;
@@ -46,6 +46,8 @@ pub struct RunnerConfig {
     pub unwatched: bool,
     /// Harness mechanisms every plan turns off (comparison runs).
     pub switches: Switches,
+    /// The Raft every plan's nodes run.
+    pub system: System,
 }
 
 /// Which executable fresh-process replays spawn, and how often.
@@ -67,6 +69,7 @@ impl Default for RunnerConfig {
             plants: Vec::new(),
             unwatched: false,
             switches: Switches::default(),
+            system: System::default(),
         }
     }
 }
@@ -133,6 +136,7 @@ impl RunnerConfig {
     pub fn plan(&self, scenario: &dyn Scenario, seed: u64) -> Result<Plan, String> {
         let mut plan = plan_of(scenario, seed)?;
         plan.switches = self.switches;
+        plan.system = self.system;
         if let Some(p) = self
             .plants
             .iter()
@@ -200,6 +204,7 @@ pub fn run_planned(
     let mut result = SeedResult::of_verdict(scenario, first.result.verdict.clone());
     result.plant = plan.plant.clone();
     result.switched_off = plan.switches.flags();
+    result.system = plan.system;
     result.retry_alone = first.retry_alone;
     // A seed the watchdog had to stop would only hit its limit again.
     if config.check_determinism && first.completed {

@@ -1,6 +1,9 @@
-//! The RPC messages a node serves: Raft's (append, vote, snapshot) and the client API's.
+//! The RPC messages a node serves: Raft's (append, vote, snapshot), the client API's, and the
+//! raft-io peer frames.
 //!
 //! Every request travels in an `Envelope` with an id, and its reply carries the same id.
+//! Variants are only ever added at the end: postcard numbers them by position, so the bytes of
+//! every existing message stay as they were.
 
 use openraft::error::{Fatal, InstallSnapshotError, RaftError};
 use openraft::raft::{
@@ -27,6 +30,9 @@ pub enum Request {
         data: Vec<u8>,
     },
     Client(ClientRequest),
+    /// raft-io messages for the receiving node, each encoded by `raft_io::codec` (a sender
+    /// batches what queued up while its previous batch was in flight).
+    RioFrames(Vec<Vec<u8>>),
 }
 
 /// The reply to a [`Request`] of the same kind.
@@ -39,6 +45,9 @@ pub enum Response {
     ),
     FullSnapshot(Result<SnapshotResponse<NodeId>, Fatal<NodeId>>),
     Client(Result<ClientReply, ServerError>),
+    /// raft-io frames were handed to the receiving node (raft-io messages have no replies of
+    /// their own at this layer: answers travel as frames the other way).
+    RioAck,
 }
 
 #[cfg(test)]

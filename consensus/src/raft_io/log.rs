@@ -21,9 +21,13 @@
 //! and the stage being written, if any: a power failure must recover the first, or the second,
 //! or (for an append) the first plus a prefix of the second's entries.
 //!
-//! Observations: `Recovered` at open; `Appended` when raft-io appends; and when a stage is
-//! durable, in its order, `VoteSaved` (hard state), `Truncated`, `Flushed` (up to the stage's
-//! last entry) and `Purged` (a snapshot base, with `Truncated` for a tail it dropped).
+//! Observations: `Recovered` at open; `Appended` when raft-io appends and `Truncated` when it
+//! truncates (raft-io truncates and appends the replacement in one stage: reporting the
+//! truncation only once durable would show the new entries appended over the old); and when a
+//! stage is durable, in its order, `VoteSaved` (hard state) and `Flushed` (up to the stage's
+//! last entry). A snapshot's `Purged` (with `Truncated` for a tail it dropped) is held back
+//! until the driver has reported the snapshot built or installed
+//! ([`RioLogHandle::report_snapshot_changes`]): a purge is only ever of what a snapshot covers.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -75,6 +79,8 @@ struct Shared {
     /// The stage being written (or the one whose write failed, for good).
     in_flight: Option<RioLogImage>,
     unsynced_flushes: u64,
+    /// A durable snapshot's purge (and dropped tail), to report once the snapshot is.
+    held_back: Vec<Observation>,
 }
 
 fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -134,6 +140,7 @@ impl RioLog {
             stages: Vec::new(),
             in_flight: None,
             unsynced_flushes: 0,
+            held_back: Vec::new(),
         }));
         let handle = RioLogHandle {
             shared: shared.clone(),
@@ -200,6 +207,7 @@ impl RaftLog for RioLog {
                 .truncate(from)
                 .map_err(|e| RioError::storage("truncate log", e))?;
             if removed > 0 {
+                s.reporter.report(|| Observation::Truncated { since: from });
                 s.open.push(Change::Truncate { from, removed });
             }
             Ok(())
@@ -256,6 +264,15 @@ impl RioLogHandle {
     pub fn probe(&self) -> RioLogProbe {
         RioLogProbe {
             shared: self.shared.clone(),
+        }
+    }
+
+    /// Reports the purge (and dropped tail) of the snapshots made durable so far; the driver
+    /// calls it right after it reported the snapshot built or installed.
+    pub fn report_snapshot_changes(&self) {
+        let mut s = lock(&self.shared);
+        for o in std::mem::take(&mut s.held_back) {
+            s.reporter.report(|| o);
         }
     }
 
@@ -359,10 +376,8 @@ impl RioLogHandle {
                         s.reporter.report(|| Observation::VoteSaved { vote });
                     }
                 }
-                Change::Truncate { from, .. } => {
-                    s.reporter
-                        .report(|| Observation::Truncated { since: *from });
-                }
+                // Reported when raft-io truncated.
+                Change::Truncate { .. } => {}
                 Change::Entries(es) => {
                     if let Some(last) = es.last() {
                         let upto = log_ref(last.term, last.index);
@@ -373,10 +388,10 @@ impl RioLogHandle {
                     snapshot, dropped, ..
                 } => {
                     let upto = log_ref(snapshot.term, snapshot.index);
-                    s.reporter.report(|| Observation::Purged { upto });
+                    s.held_back.push(Observation::Purged { upto });
                     if *dropped > 0 {
                         let since = snapshot.index + 1;
-                        s.reporter.report(|| Observation::Truncated { since });
+                        s.held_back.push(Observation::Truncated { since });
                     }
                 }
             }

@@ -9,9 +9,13 @@
 //! | `log.rs` | `RaftLog` over those files: staged writes, the flush, the power-failure probe |
 //! | `state.rs` | the engine state raft-io applies into, and the snapshot payload |
 //! | `requests.rs` | client requests held while raft-io works on them, and how each ends |
-//! | `driver.rs` | the task that steps raft-io and carries out its actions in order |
+//! | `driver/` | the task that steps raft-io and carries out its actions in order; its client requests; its reports |
+//! | `membership.rs` | which configuration entry the node acts on (for membership reports) |
 //! | `node.rs` | `RioNode`: start, client requests, admin calls, probes |
 //! | `transport.rs` | the transport seam and an in-process network for tests |
+//! | `tcp.rs` | `TcpTransport`: raft-io frames over the node's TCP framing |
+//! | `service.rs` | `RioService`: what the node's TCP server does with peer frames and client calls |
+//! | `server.rs` | `RioServer`: a raft-io node on the network (listener, transport, node, service) |
 //! | `observe.rs` | raft-io values in the observation vocabulary |
 //!
 //! # raft-io 1.0.0 as found
@@ -72,41 +76,49 @@
 //! | event | where | care needed |
 //! |---|---|---|
 //! | `Recovered` | `RioLog::open` | vote = hard state (never "committed"); `committed` always `None` (not persisted); `purged` = snapshot base |
-//! | `SnapshotLoaded` | `RioNode::start`, engine reset to `log.snapshot()` | membership log id unknown |
+//! | `SnapshotLoaded` | `RioNode::start`, engine reset to `log.snapshot()` | membership log id from our payload |
 //! | `VoteSaved` | the flush of a hard-state stage, after the device finished | — |
+//! | `VoteSaved` (committed) | the driver, right after the step in which the node became leader | raft-io persists no such thing: leadership is volatile, a restart recovers the vote as granted |
+//! | `SnapshotReceived` | the driver, after the step that accepted an `InstallSnapshot`, before its stage is flushed | — |
 //! | `Appended` | `RaftLog::append`, before durable | config entries (and the leader no-op) are `Membership` entries |
 //! | `Flushed` | the flush of the stage holding the append | — |
 //! | `Truncated` | the flush of a stage that truncated (or a snapshot that dropped a tail) | — |
 //! | `Purged` | the flush of a snapshot stage (`apply_snapshot`) | purge and snapshot are one operation in raft-io |
-//! | `CommittedSaved` | the driver, whenever `commit_index()` moves | raft-io never saves it: this is the volatile commit point, reported in both directions, and it restarts at the snapshot base |
+//! | `CommittedSaved` | the driver, whenever `commit_index()` moves (after the flush, before the step's applies) | raft-io never saves it: this is the volatile commit point, reported in both directions, and it restarts at the snapshot base |
 //! | `Applied` | after the engine settled an `Apply` | only normal entries: applied indices skip config entries |
 //! | `SnapshotBuilt` | after raft-io accepted `Event::Snapshot` and its stage is durable | — |
 //! | `SnapshotInstalled` | after the engine settled a `RestoreSnapshot` | — |
-//! | `MembershipInEffect` | on `MembershipChanged` (and once at start) | voters from the action, learners from `learners()`, log id by scanning for the latest config entry; learner-only changes emit no action |
+//! | `MembershipInEffect` | whenever the voters, the learners or the configuration entry they come from change (and once at start) | voters from `members()`, learners from `learners()`, the entry by raft-io's rule (`membership.rs`); raft-io's own `MembershipChanged` misses learner-only changes and re-assertions |
 //!
 //! Log ids carry `leader: 0` (leaders are named by term).
 //!
-//! # Still to wire (phase 2)
+//! # In the world
 //!
-//! The world's system seam (`--system`), the TCP transport (frames from `codec.rs` over the
-//! network module's framing) and leader addresses in `NotLeader`, the client service
-//! dispatching to a `RioNode`, sharing the engine state machine and request resolution with
-//! the openraft adapter, and the harness's power-failure probe over [`RioLogProbe`] (its
-//! shape is the openraft probe's: acknowledged image plus the stage in flight).
+//! The harness boots raft-io nodes as [`RioServer`]s through the system seam
+//! (`crate::system`): peers talk over [`TcpTransport`] (our frames, carried by the simulated
+//! network), clients over the same protocol as openraft nodes ([`RioService`]), and the power
+//! probes read [`RioLogProbe`] and [`recover_image`] as they read the openraft log store's.
 
 pub mod codec;
 pub mod contents;
 mod driver;
 pub mod log;
 pub mod log_files;
+mod membership;
 pub mod node;
 pub mod observe;
 mod requests;
+pub mod server;
+pub mod service;
 pub mod state;
+pub mod tcp;
 pub mod transport;
 
 pub use contents::{Contents, RioLogImage};
 pub use log::{ProbedRioLog, RioLog, RioLogHandle, RioLogProbe, recover_image};
 pub use node::{RioNode, RioNodeConfig, RioStatus, RioTiming};
+pub use server::{RioServer, RioServerConfig};
+pub use service::RioService;
 pub use state::{RioEngineState, RioSnapshotPayload, RioState};
+pub use tcp::{Resolve, TcpTransport};
 pub use transport::{Inbox, MemoryNet, RioTransport};

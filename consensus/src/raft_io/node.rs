@@ -14,7 +14,7 @@ use std::time::Duration;
 use faultline_engine::Database;
 use faultline_engine::vfs::{Vfs, create_dir_durable};
 use raft_io::{RaftConfig, RaftLog, RaftNode, Role};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::driver::Driver;
 use super::log::{ProbedRioLog, RioLog, RioLogProbe};
@@ -24,7 +24,7 @@ use super::transport::{Inbox, RioTransport};
 use crate::api::{ClientReply, ClientRequest, ServerError};
 use crate::error::NodeError;
 use crate::node::{ENGINE_DIR, RAFT_DIR};
-use crate::observe::{Observation, Observer, Reporter};
+use crate::observe::{LogRef, Observation, Observer, Reporter};
 use crate::type_config::NodeId;
 
 /// raft-io's timing, in ticks of [`RioTiming::tick`] of the (simulated) clock.
@@ -62,6 +62,13 @@ pub struct RioNodeConfig {
     /// initialisation: every node starts from this configuration until its log or snapshot
     /// says otherwise.
     pub voters: Vec<NodeId>,
+    /// The node boots outside the group, to be added later. raft-io always counts a node in
+    /// its own bootstrap configuration (`RaftConfig::new` adds it), so a spare would campaign
+    /// for a group of its own making; raft-io's own examples build a joining node only when it
+    /// is added. A joining node therefore gets no ticks (it neither times out nor campaigns)
+    /// until its log or snapshot holds a configuration the group sent it — it still answers
+    /// every message, so the leader can catch it up.
+    pub joining: bool,
     /// Root of the node's files inside `vfs`: `engine/`, `raft/`.
     pub data_dir: PathBuf,
     pub vfs: Arc<dyn Vfs>,
@@ -83,9 +90,16 @@ pub struct RioStatus {
     pub term: u64,
     pub known_leader: Option<NodeId>,
     pub commit_index: u64,
+    /// raft-io's applied index (configuration entries included).
     pub last_applied: u64,
+    /// The log's last index (the snapshot's when the log is empty).
+    pub last_index: u64,
+    /// The index the newest snapshot covers (and the log was compacted to).
+    pub snapshot_index: u64,
     pub voters: Vec<NodeId>,
     pub learners: Vec<NodeId>,
+    /// The configuration entry the membership comes from (`None`: bootstrap).
+    pub membership_log_id: Option<LogRef>,
     /// Why the node stopped (a storage or engine failure), if it did.
     pub stopped: Option<String>,
 }
@@ -114,7 +128,7 @@ struct Inner {
     id: NodeId,
     tx: mpsc::UnboundedSender<Input>,
     state: Arc<Mutex<RioState>>,
-    status: Arc<Mutex<RioStatus>>,
+    status: watch::Receiver<RioStatus>,
     log_probe: RioLogProbe,
 }
 
@@ -129,6 +143,7 @@ impl RioNode {
         let RioNodeConfig {
             id,
             voters,
+            joining,
             data_dir,
             vfs,
             timing,
@@ -165,19 +180,21 @@ impl RioNode {
         let raft = RaftNode::with_log(raft_config, log);
         let (tx, rx) = mpsc::unbounded_channel();
         let state = Arc::new(Mutex::new(state));
-        let status = Arc::new(Mutex::new(RioStatus::default()));
+        // Published before the driver first runs, so nobody ever reads a made-up status.
+        let (status_tx, status) = watch::channel(status_of(&raft, None));
         let log_probe = handle.probe();
         let driver = Driver::new(
             raft,
             handle,
             state.clone(),
-            status.clone(),
+            status_tx,
             vfs,
             transport,
             reporter,
             rx,
             timing.tick,
             request_timeout,
+            joining,
         );
         tokio::spawn(driver.run());
         Ok(RioNode {
@@ -247,12 +264,17 @@ impl RioNode {
 
     /// The node's role, term, commit point and membership, as of its last input.
     pub fn status(&self) -> RioStatus {
-        lock(&self.inner.status).clone()
+        self.inner.status.borrow().clone()
+    }
+
+    /// A receiver that sees every status the node publishes (one per input it handled).
+    pub fn status_watch(&self) -> watch::Receiver<RioStatus> {
+        self.inner.status.clone()
     }
 
     /// Whether the node believes it leads.
     pub fn is_leader(&self) -> bool {
-        lock(&self.inner.status).leader
+        self.inner.status.borrow().leader
     }
 
     /// Probe: the engine's full state and the last applied entry, captured atomically.
@@ -271,8 +293,12 @@ impl RioNode {
     }
 }
 
-/// The status of `raft` in the node's vocabulary.
-pub(crate) fn status_of<L: RaftLog>(raft: &RaftNode<L>) -> RioStatus {
+/// The status of `raft` in the node's vocabulary; `membership_log_id` names the configuration
+/// entry its membership comes from.
+pub(crate) fn status_of<L: RaftLog>(
+    raft: &RaftNode<L>,
+    membership_log_id: Option<LogRef>,
+) -> RioStatus {
     RioStatus {
         leader: raft.role() == Role::Leader,
         candidate: raft.role() == Role::Candidate,
@@ -280,8 +306,11 @@ pub(crate) fn status_of<L: RaftLog>(raft: &RaftNode<L>) -> RioStatus {
         known_leader: raft.leader(),
         commit_index: raft.commit_index(),
         last_applied: raft.last_applied(),
+        last_index: raft.log().last_index(),
+        snapshot_index: raft.log().snapshot_index(),
         voters: raft.members().to_vec(),
         learners: raft.learners().to_vec(),
+        membership_log_id,
         stopped: None,
     }
 }

@@ -83,12 +83,14 @@ pub fn entry_ref(e: &LogEntry) -> EntryRef {
 }
 
 /// A snapshot's metadata. raft-io records the configuration in effect at the snapshot's index
-/// but not which entry established it, so `membership_log_id` is unknown (`None`).
+/// but not which entry established it; our payload does (`state::RioSnapshotPayload`), so
+/// `membership_log_id` comes from there (`None` for the bootstrap configuration, or data that
+/// is no payload of ours).
 pub fn snapshot_ref(s: &Snapshot) -> SnapshotRef {
     let (voters, learners) = split_config(&s.config);
     SnapshotRef {
         last: (s.index > 0).then(|| log_ref(s.term, s.index)),
-        membership_log_id: None,
+        membership_log_id: super::state::RioSnapshotPayload::config_log_id_of(&s.data),
         membership: membership_ref(&voters, &learners),
     }
 }

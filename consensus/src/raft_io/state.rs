@@ -8,8 +8,8 @@
 //! state, so every replica refuses alike — is answered [`Applied::Rejected`]; so is a command
 //! that does not decode. Any other engine failure is fatal to the node. A snapshot carries
 //! [`RioSnapshotPayload`] (the engine as `Database::replication_snapshot` ops, the applied
-//! position and the collection-id high-water mark) and is restored with
-//! `Database::stage_restore`, then `settle`.
+//! position, the configuration entry in effect there and the collection-id high-water mark)
+//! and is restored with `Database::stage_restore`, then `settle`.
 
 use faultline_engine::{Database, WalOp};
 use raft_io::Snapshot;
@@ -23,7 +23,7 @@ use crate::observe::LogRef;
 use crate::type_config::{Applied, ApplyResponse};
 
 /// Version of [`RioSnapshotPayload`]'s layout; bump on change.
-pub const RIO_SNAPSHOT_VERSION: u8 = 1;
+pub const RIO_SNAPSHOT_VERSION: u8 = 2;
 
 /// The application bytes of a raft-io snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,13 +32,42 @@ pub struct RioSnapshotPayload {
     /// The last entry the state covers: `(term, index)`.
     pub last_term: u64,
     pub last_index: u64,
+    /// The configuration entry in effect at `last_index`: `(term, index)`, `(0, 0)` for the
+    /// bootstrap configuration. raft-io's snapshot records the configuration but not which
+    /// entry made it; membership reports need the entry's log id, so the builder records it.
+    pub config_term: u64,
+    pub config_index: u64,
     /// Collection ids are never reused: the highest ever assigned.
     pub max_collection_id: u64,
     /// Ops that rebuild the engine's state from empty.
     pub ops: Vec<WalOp>,
 }
 
+/// The leading fields of a payload (postcard writes fields in order), read without decoding
+/// the engine state behind them.
+#[derive(Deserialize)]
+struct Header {
+    version: u8,
+    _last_term: u64,
+    _last_index: u64,
+    config_term: u64,
+    config_index: u64,
+}
+
 impl RioSnapshotPayload {
+    /// The configuration entry a payload's bytes name, if they are a payload of this version
+    /// and name one.
+    pub fn config_log_id_of(bytes: &[u8]) -> Option<LogRef> {
+        let (h, _) = postcard::take_from_bytes::<Header>(bytes).ok()?;
+        (h.version == RIO_SNAPSHOT_VERSION && h.config_index > 0)
+            .then(|| log_ref(h.config_term, h.config_index))
+    }
+
+    /// The configuration entry in effect at the payload's last index (`None`: bootstrap).
+    pub fn config_log_id(&self) -> Option<LogRef> {
+        (self.config_index > 0).then(|| log_ref(self.config_term, self.config_index))
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>, StateMachineError> {
         postcard::to_stdvec(self).map_err(|e| StateMachineError::BadSnapshot(e.to_string()))
     }
@@ -206,12 +235,15 @@ impl RioState {
 
     /// The state as a snapshot payload covering the log through `(term, index)`: raft-io's
     /// applied index, which also counts the configuration entries it never hands to the
-    /// application, so it may lie past `last_applied`.
-    pub fn payload(&self, term: u64, index: u64) -> RioSnapshotPayload {
+    /// application, so it may lie past `last_applied`. `config` is the configuration entry in
+    /// effect at `index`.
+    pub fn payload(&self, term: u64, index: u64, config: Option<LogRef>) -> RioSnapshotPayload {
         RioSnapshotPayload {
             version: RIO_SNAPSHOT_VERSION,
             last_term: term,
             last_index: index,
+            config_term: config.map_or(0, |c| c.term),
+            config_index: config.map_or(0, |c| c.index),
             max_collection_id: self.max_collection_id,
             ops: self.engine.replication_snapshot(),
         }

@@ -7,7 +7,7 @@
 //! shape is decided here, so all scenarios vary cluster size and timing the same way.
 
 use faultline_sim::plan::{
-    ClusterPlan, LivenessPlan, LogStoreKind, OpMix, Plan, RaftPlan, Switches, WorkloadPlan,
+    ClusterPlan, LivenessPlan, LogStoreKind, OpMix, Plan, RaftPlan, Switches, System, WorkloadPlan,
 };
 
 use faultline_engine::vfs::IoLatency;
@@ -39,6 +39,8 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
     Plan {
         scenario: scenario.to_string(),
         seed,
+        // The runner sets the system a campaign asks for, as it sets its switches.
+        system: System::default(),
         cluster: ClusterPlan {
             nodes,
             voters: nodes,

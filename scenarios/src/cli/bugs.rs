@@ -79,6 +79,7 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
         .with_switches(args.switches.switches());
     let to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let mut summary = Summary::new(Kind::Bugs, args.shard, Gate::default());
+    let hunter = hunter.with_system(args.switches.system());
     let cells = bugs
         .iter()
         .flat_map(|&bug| scenarios.iter().map(move |&s| (bug, s)));
@@ -102,6 +103,7 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
         super::bugs_shrink::shrink_caught(
             &mut summary.bugs,
             args.switches.switches(),
+            args.switches.system(),
             args.jobs,
             &exe,
         );
@@ -122,6 +124,9 @@ pub fn run(args: &BugsArgs) -> Result<Exit> {
     let off = args.switches.switches().flags();
     if !off.is_empty() {
         text.push_str(&format!("\n(switched off: {})", off.join(" ")));
+    }
+    if let Some(flag) = args.switches.system().flag() {
+        text.push_str(&format!("\n(system under test: {flag})"));
     }
     text.push_str(&render_bug_medians(&summary.bugs));
     if summary.interrupted {

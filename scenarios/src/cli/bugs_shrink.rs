@@ -11,7 +11,7 @@ use faultline_scenarios::bugs::plan_with_bug;
 use faultline_scenarios::catalog;
 use faultline_scenarios::shrink::{Budget, Shrinker, confirm_fresh};
 use faultline_scenarios::summary::{BugCell, BugShrink};
-use faultline_sim::plan::Switches;
+use faultline_sim::plan::{Switches, System};
 use faultline_sim::run::run_plan;
 
 /// Candidate runs per shrink: enough to reach a few faults on every planted bug measured.
@@ -19,7 +19,13 @@ pub const SHRINK_RUNS: u64 = 200;
 
 /// Shrinks one cell per caught bug (the fewest seeds to detection, the first on a tie) and
 /// stores the result in that cell.
-pub fn shrink_caught(cells: &mut [BugCell], switches: Switches, jobs: usize, exe: &Path) {
+pub fn shrink_caught(
+    cells: &mut [BugCell],
+    switches: Switches,
+    system: System,
+    jobs: usize,
+    exe: &Path,
+) {
     let mut bugs: Vec<String> = Vec::new();
     for c in cells.iter() {
         if !bugs.contains(&c.bug) {
@@ -36,7 +42,8 @@ pub fn shrink_caught(cells: &mut [BugCell], switches: Switches, jobs: usize, exe
         let Some((_, i)) = fastest else { continue };
         let cell = &cells[i];
         eprintln!("shrinking {} on {} …", cell.bug, cell.scenario);
-        let shrunk = shrink_cell(cell, switches, jobs, exe).unwrap_or_else(|e| failed(cell, e));
+        let shrunk =
+            shrink_cell(cell, switches, system, jobs, exe).unwrap_or_else(|e| failed(cell, e));
         cells[i].shrunk = Some(shrunk);
     }
 }
@@ -57,6 +64,7 @@ fn failed(cell: &BugCell, error: String) -> BugShrink {
 fn shrink_cell(
     cell: &BugCell,
     switches: Switches,
+    system: System,
     jobs: usize,
     exe: &Path,
 ) -> Result<BugShrink, String> {
@@ -67,7 +75,8 @@ fn shrink_cell(
         .as_deref()
         .and_then(seed_of_repro)
         .ok_or("the cell has no detection seed")?;
-    let plan = plan_with_bug(scenario, seed, Some(bug), switches)?;
+    let mut plan = plan_with_bug(scenario, seed, Some(bug), switches)?;
+    plan.system = system;
     let property = cell
         .caught_by
         .first()

@@ -110,6 +110,7 @@ pub fn run(args: &FuzzArgs) -> Result<Exit> {
     };
     args.watch.configure(&mut runner)?;
     runner.switches = args.switches.switches();
+    runner.system = args.switches.system();
     let seed_base = args.seed_base.unwrap_or_else(random_seed_base);
     println!(
         "fuzz shard {}: seed base {seed_base} (rerun this campaign with --seed-base {seed_base} --shard {})",
@@ -183,7 +184,7 @@ pub fn run(args: &FuzzArgs) -> Result<Exit> {
             .filter(|f| f.status == faultline_sim::run::Status::Fail)
             .map(|f| (f.scenario.as_str(), f.seed))
             .collect();
-        super::shrink::after_campaign(&failures, &args.reports, args.switches.switches())?;
+        super::shrink::after_campaign(&failures, &args.reports, &args.switches)?;
     }
     Ok(Exit::from(summary.status))
 }

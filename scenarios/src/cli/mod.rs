@@ -170,6 +170,51 @@ mod tests {
     }
 
     #[test]
+    fn plan_running_commands_take_a_system() {
+        for args in [
+            &[
+                "run",
+                "--scenario",
+                "all",
+                "--seeds",
+                "2",
+                "--system",
+                "raft-io",
+            ][..],
+            &[
+                "repro",
+                "--scenario",
+                "partition",
+                "--seed",
+                "1",
+                "--system",
+                "raft-io",
+            ],
+            &["repro", "--plan", "p.json", "--system", "openraft"],
+            &["fuzz", "--duration", "2m", "--system", "raft-io"],
+            &["bugs", "--system", "raft-io"],
+        ] {
+            let argv = std::iter::once("faultline").chain(args.iter().copied());
+            if let Err(e) = Cli::try_parse_from(argv) {
+                panic!("{args:?}: {e}");
+            }
+        }
+        assert!(
+            Cli::try_parse_from([
+                "faultline",
+                "run",
+                "--scenario",
+                "all",
+                "--seeds",
+                "2",
+                "--system",
+                "etcd"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
     fn campaigns_take_shard_json_and_watchdog_flags() {
         for args in [
             &["run", "--scenario", "all", "--seeds", "9", "--shard", "1/3"][..],

@@ -51,7 +51,7 @@ pub fn run(args: &ReproArgs) -> Result<Exit> {
         plan.bug = Some(bug.clone());
         plan.validate()?;
     }
-    args.switches.apply(&mut plan.switches);
+    args.switches.apply_to_plan(&mut plan);
     #[cfg(feature = "harness-plants")]
     if let Some(p) = args.watch.plant.first() {
         plan.plant = Some(p.plant.clone());
@@ -76,6 +76,10 @@ pub fn run(args: &ReproArgs) -> Result<Exit> {
             for flag in result.plan.switches.flags() {
                 line.push(' ');
                 line.push_str(flag);
+            }
+            if let Some(flag) = result.plan.system.flag() {
+                line.push(' ');
+                line.push_str(&flag);
             }
             if let Some(plant) = &result.plan.plant {
                 line.push_str(&format!(" --plant {plant}"));

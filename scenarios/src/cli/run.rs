@@ -108,6 +108,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     };
     args.watch.configure(&mut config)?;
     config.switches = args.switches.switches();
+    config.system = args.switches.system();
     let seeds: Vec<u64> = args.seeds.iter().collect();
     // Shard by position in the fixed list of (scenario, seed) pairs.
     let owned: Vec<Vec<u64>> = (0..scenarios.len())
@@ -159,11 +160,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
             .filter(|f| f.status == faultline_sim::run::Status::Fail)
             .map(|f| (f.scenario.as_str(), f.seed))
             .collect();
-        super::shrink::after_campaign(
-            &failures,
-            std::path::Path::new("reports"),
-            args.switches.switches(),
-        )?;
+        super::shrink::after_campaign(&failures, std::path::Path::new("reports"), &args.switches)?;
     }
     Ok(Exit::from(summary.status))
 }

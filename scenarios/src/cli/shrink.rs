@@ -250,7 +250,7 @@ fn shrink_one(
 pub fn after_campaign(
     failures: &[(&str, u64)],
     reports: &Path,
-    switches: faultline_sim::plan::Switches,
+    switches: &super::switches::SwitchArgs,
 ) -> Result<()> {
     let exe = std::env::current_exe().context("locating this executable")?;
     for &(scenario, seed) in failures {
@@ -261,7 +261,7 @@ pub fn after_campaign(
             .and_then(|s| plan_of(s, seed).map_err(anyhow::Error::msg))
         {
             Ok(mut p) => {
-                p.switches = switches;
+                switches.apply_to_plan(&mut p);
                 p
             }
             Err(e) => {

@@ -2,7 +2,9 @@
 //!
 //! openraft 0.9 has no leader-transfer API; `transfer_leader` makes a random follower start an
 //! election at once (`Raft::trigger().elect()`), the closest real operation: it wins if its log
-//! is up to date, and otherwise the cluster re-elects. A removed voter is powered off for good,
+//! is up to date, and otherwise the cluster re-elects. raft-io's leader is asked to transfer to
+//! that follower instead (`World::transfer_leader` maps it). A purge on raft-io is its snapshot:
+//! raft-io compacts its log exactly up to each snapshot (`World::purge_log`). A removed voter is powered off for good,
 //! as an operator decommissioning it would, so it never campaigns from outside the group.
 
 use std::collections::BTreeSet;
@@ -39,13 +41,9 @@ pub(super) async fn transfer_leader(w: &World) -> Outcome {
         return Err("no live follower".into());
     }
     let to = followers[resolve::index(followers.len())];
-    let node = w.node(to).map_err(|e| e.to_string())?;
-    node.raft()
-        .trigger()
-        .elect()
+    w.transfer_leader(leader, to)
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(format!("node {to} campaigns against leader {leader}"))
+        .map_err(|e| e.to_string())
 }
 
 pub(super) async fn add_voter(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {

@@ -86,9 +86,7 @@ pub(super) fn restart_target(
 pub(super) fn needs_restart(w: &World, node: NodeId) -> bool {
     match w.status(node) {
         Ok(Status::Failed) => true,
-        Ok(Status::Up) => w
-            .metrics(node)
-            .is_ok_and(|m| m.running_state.is_err() || m.state == openraft::ServerState::Shutdown),
+        Ok(Status::Up) => w.raft_status(node).is_ok_and(|m| m.halted()),
         _ => false,
     }
 }

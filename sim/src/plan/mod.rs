@@ -5,7 +5,9 @@
 //!
 //! Files: `cluster` (the simulated cluster), `workload` (the clients), `fault` (the fault
 //! vocabulary and schedule), `liveness` (the quiet phase at the end), `switches` (harness
-//! mechanisms a comparison run turns off), `error` (typed errors).
+//! mechanisms a comparison run turns off), `error` (typed errors). Which Raft the nodes run is
+//! the plan's `system` (`faultline_consensus::System`): absent, as in every plan written before
+//! there was a choice, it is openraft.
 //! `Plan::from_json` + `Plan::validate` accept any text without panicking.
 
 mod cluster;
@@ -16,6 +18,8 @@ mod switches;
 mod workload;
 
 use serde::{Deserialize, Serialize};
+
+pub use faultline_consensus::System;
 
 pub use cluster::{ClusterPlan, LogStoreKind, MAX_NODES, RaftPlan};
 pub use error::PlanError;
@@ -35,6 +39,9 @@ pub struct Plan {
     pub scenario: String,
     /// The seed of the run's simulated runtime.
     pub seed: u64,
+    /// The Raft the nodes run (absent: openraft, so every stored plan replays as it did).
+    #[serde(default, skip_serializing_if = "System::is_default")]
+    pub system: System,
     pub cluster: ClusterPlan,
     pub workload: WorkloadPlan,
     /// In time order.
@@ -60,6 +67,7 @@ impl Plan {
         Plan {
             scenario: scenario.into(),
             seed,
+            system: System::default(),
             cluster: ClusterPlan::default(),
             workload: WorkloadPlan::default(),
             faults: Vec::new(),
@@ -193,6 +201,21 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_without_a_system_reads_as_openraft_and_prints_as_before() {
+        let plan = Plan::new("hand-written", 3);
+        let json = plan.to_json();
+        assert!(!json.contains("\"system\""));
+        let read = Plan::from_json(&json).unwrap();
+        assert_eq!(read.system, System::Openraft);
+        let mut raft_io = plan.clone();
+        raft_io.system = System::RaftIo;
+        let json = raft_io.to_json();
+        assert!(json.contains("\"system\": \"raft-io\""));
+        assert_eq!(Plan::from_json(&json), Ok(raft_io));
+        assert!(Plan::from_json(&json.replace("raft-io", "zookeeper")).is_err());
+    }
 
     #[test]
     fn a_plan_without_a_bug_reads_and_prints_as_before() {

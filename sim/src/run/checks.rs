@@ -13,7 +13,7 @@ use crate::check::knn::{Collection, check_searches};
 use crate::check::liveness::{LivenessObservation, check_liveness};
 use crate::check::log_durability::check_log_durability;
 use crate::check::models::Register;
-use crate::check::raft::{LeaderIdentity, RaftObservations, check_raft};
+use crate::check::raft::{LeaderIdentity, Promises, RaftObservations, check_raft};
 use crate::check::violation::{Property, Violation};
 use crate::check::{Budget, CheckOptions, PartitionVerdict, Verdict as LinVerdict, check};
 use crate::history::History;
@@ -108,11 +108,7 @@ pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
             written: &sim.written,
         },
     ));
-    out.violations.extend(check_raft(&RaftObservations {
-        events: sim.events.clone(),
-        identity: LeaderIdentity::of_this_build(),
-        end: sim.end.clone(),
-    }));
+    out.violations.extend(check_raft(&raft_observations(sim)));
     for (node, why) in &sim.not_serving {
         out.violations.push(
             Violation::new(
@@ -145,4 +141,21 @@ pub fn run_checks(history: &History, sim: &Simulated) -> Checked {
         }
     }
     out
+}
+
+/// The Raft observations of a run, with the promises of the Raft it ran: openraft's as this
+/// build has it, or raft-io's (one leader per term; leadership volatile).
+fn raft_observations(sim: &Simulated) -> RaftObservations {
+    let (identity, promises) = match sim.system {
+        faultline_consensus::System::Openraft => {
+            (LeaderIdentity::of_this_build(), Promises::default())
+        }
+        faultline_consensus::System::RaftIo => (LeaderIdentity::Term, Promises::raft_io()),
+    };
+    RaftObservations {
+        events: sim.events.clone(),
+        identity,
+        promises,
+        end: sim.end.clone(),
+    }
 }

@@ -8,16 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use faultline_consensus::observe::{log_ref, vote_ref};
-use faultline_consensus::{EngineState, LogImage};
+use faultline_consensus::system::LogImageRef;
+use faultline_consensus::{EngineProbe, NodeRole};
 use faultline_engine::{WalOp, vector_from_bytes};
-use openraft::ServerState;
 
 use crate::check::knn::RecordData;
 use crate::check::observation::{LogShape, MetricsSample, NodeObservation, Role};
 use crate::history::Time;
 use crate::workload::ops::{key_name, record_value};
-use crate::world::{Metrics, NodeId, World};
+use crate::world::{NodeId, World};
 
 /// Samples collected over a run.
 #[derive(Debug, Default)]
@@ -25,50 +24,47 @@ pub struct Samples {
     pub samples: Vec<MetricsSample>,
 }
 
-fn role(m: &Metrics) -> Role {
-    if m.running_state.is_err() {
-        return Role::Shutdown;
-    }
-    match m.state {
-        ServerState::Leader => Role::Leader,
-        ServerState::Follower => Role::Follower,
-        ServerState::Candidate => Role::Candidate,
-        ServerState::Learner => Role::Learner,
-        ServerState::Shutdown => Role::Shutdown,
+fn role(r: NodeRole) -> Role {
+    match r {
+        NodeRole::Leader => Role::Leader,
+        NodeRole::Follower => Role::Follower,
+        NodeRole::Candidate => Role::Candidate,
+        NodeRole::Learner => Role::Learner,
+        NodeRole::Shutdown => Role::Shutdown,
     }
 }
 
 impl Samples {
-    /// Samples every live node's metrics at simulated time `at`.
+    /// Samples every live node's Raft status at simulated time `at`.
     pub fn sample(&mut self, w: &World, at: Time) {
         for node in w.live_nodes() {
-            let Ok(m) = w.metrics(node) else { continue };
+            let Ok(m) = w.raft_status(node) else { continue };
             self.samples.push(MetricsSample {
                 at,
                 node,
-                term: m.current_term,
-                role: role(&m),
-                leader: m.current_leader,
+                term: m.term,
+                role: role(m.effective_role()),
+                leader: m.leader,
                 last_log_index: m.last_log_index,
-                last_applied: m.last_applied.map(|l| l.index),
+                last_applied: m.last_applied,
             });
         }
     }
 }
 
-/// A log store's image in the checkers' vocabulary.
-pub fn log_shape(image: &LogImage) -> LogShape {
+/// A log's image in the checkers' vocabulary.
+pub fn log_shape(image: &LogImageRef) -> LogShape {
     LogShape {
-        vote: image.vote.as_ref().map(vote_ref),
-        purged: image.last_purged.as_ref().map(log_ref),
-        entries: image.entries.iter().map(log_ref).collect(),
+        vote: image.vote,
+        purged: image.purged,
+        entries: image.entries.clone(),
     }
 }
 
 /// Flattens an engine state to key → record value over every collection.
-pub fn flatten(node: NodeId, state: &EngineState) -> NodeObservation {
+pub fn flatten(node: NodeId, state: &EngineProbe) -> NodeObservation {
     NodeObservation {
-        last_applied: state.last_applied.map(|l| l.index),
+        last_applied: state.last_applied,
         ..flatten_ops(node, &state.ops)
     }
 }

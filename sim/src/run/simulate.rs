@@ -47,6 +47,8 @@ pub struct Sink {
 /// What the simulation hands to the checkers.
 #[derive(Debug, Default)]
 pub struct Simulated {
+    /// The Raft the nodes ran.
+    pub system: faultline_consensus::System,
     /// Why the run could not get to the checks (boot or setup failed), if it could not.
     pub aborted: Option<String>,
     pub samples: Vec<MetricsSample>,
@@ -85,6 +87,7 @@ pub fn world_config(plan: &Plan) -> WorldConfig {
     let c = &plan.cluster;
     let budget_ms = plan.heal_at_ms() + plan.liveness.deadline_ms + 120_000;
     WorldConfig {
+        system: plan.system,
         nodes: c.nodes,
         voters: c.voters,
         log_store: match c.log_store {
@@ -118,7 +121,10 @@ pub fn world_config(plan: &Plan) -> WorldConfig {
 
 /// Runs `plan` inside the current madsim runtime.
 pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
-    let mut out = Simulated::default();
+    let mut out = Simulated {
+        system: plan.system,
+        ..Simulated::default()
+    };
     let world = match World::new(plan.seed, world_config(&plan)).await {
         Ok(w) => Rc::new(w),
         Err(e) => {
@@ -294,9 +300,9 @@ fn not_serving(
         .filter(|n| !removed.contains(n))
         .filter_map(|n| {
             let why = match w.status(n) {
-                Ok(Status::Up) => match w.metrics(n) {
-                    Ok(m) if m.running_state.is_err() => {
-                        format!("its Raft core stopped: {:?}", m.running_state)
+                Ok(Status::Up) => match w.raft_status(n) {
+                    Ok(m) if m.stopped.is_some() => {
+                        format!("its Raft core stopped: {}", m.stopped.unwrap_or_default())
                     }
                     Ok(_) => return None,
                     Err(e) => e.to_string(),
@@ -318,7 +324,7 @@ fn converged(w: &World) -> bool {
     let Some(leader) = w.leader() else {
         return false;
     };
-    let Some(target) = w.metrics(leader).ok().and_then(|m| m.last_log_index) else {
+    let Some(target) = w.raft_status(leader).ok().and_then(|m| m.last_log_index) else {
         return false;
     };
     // A member still starting (recovering from a slow disk, say) is waited for too.
@@ -329,8 +335,8 @@ fn converged(w: &World) -> bool {
     !booting
         && !live.is_empty()
         && live.iter().all(|n| {
-            w.metrics(*n)
-                .is_ok_and(|m| m.last_applied.map(|l| l.index) == Some(target))
+            w.raft_status(*n)
+                .is_ok_and(|m| m.last_applied == Some(target))
         })
 }
 

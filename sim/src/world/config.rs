@@ -1,6 +1,6 @@
-//! `WorldConfig`: the fixed shape of one simulated world — how many nodes boot and how many of
-//! them form the initial group, the Raft timing, the log store kind, the simulated network's
-//! base behaviour and the time bounds of a run.
+//! `WorldConfig`: the fixed shape of one simulated world — which Raft its nodes run, how many
+//! nodes boot and how many of them form the initial group, the Raft timing, the log store kind,
+//! the simulated network's base behaviour and the time bounds of a run.
 //!
 //! A config is plain data (serde), so a scenario's plan can print it and a repro can read it
 //! back. Everything random in a run comes from the seed, never from the config.
@@ -8,6 +8,8 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use faultline_consensus::System;
+use faultline_consensus::raft_io::RioTiming;
 use faultline_engine::vfs::{CrashModel, IoLatency};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +27,11 @@ pub enum LogStore {
     Durable,
 }
 
-/// openraft timing and compaction policy, in milliseconds / entries.
+/// raft-io counts time in ticks; the world ticks every node this often.
+pub const RAFT_IO_TICK: Duration = Duration::from_millis(10);
+
+/// Raft timing and compaction policy, in milliseconds / entries (openraft's terms; raft-io
+/// gets the same in ticks, see [`RaftTiming::to_raft_io`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RaftTiming {
     pub heartbeat_ms: u64,
@@ -71,6 +77,26 @@ impl RaftTiming {
             .validate()
             .map_err(|e| WorldError::Config(format!("raft timing: {e}")))
     }
+
+    /// The same timing for raft-io, in ticks of [`RAFT_IO_TICK`]: heartbeat and election
+    /// timeout rounded down to whole ticks (at least one), a snapshot hint after
+    /// `snapshot_every` applied entries (none without it). raft-io compacts its log exactly up
+    /// to each snapshot, so `keep_after_snapshot` has no raft-io counterpart.
+    pub fn to_raft_io(&self) -> RioTiming {
+        let ticks = |ms: u64| {
+            let t = ms / RAFT_IO_TICK.as_millis() as u64;
+            u32::try_from(t.max(1)).unwrap_or(u32::MAX)
+        };
+        RioTiming {
+            tick: RAFT_IO_TICK,
+            election_ticks: (ticks(self.election_min_ms), ticks(self.election_max_ms)),
+            heartbeat_ticks: ticks(self.heartbeat_ms),
+            max_batch: RioTiming::default().max_batch,
+            snapshot_threshold: self
+                .snapshot_every
+                .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        }
+    }
 }
 
 /// The simulated network's behaviour on every link (madsim's `net::Config`).
@@ -95,6 +121,9 @@ impl Default for NetBase {
 /// The whole configuration of one world.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorldConfig {
+    /// The Raft every node runs.
+    #[serde(default)]
+    pub system: System,
     /// Nodes booted by `World::new`, ids `1..=nodes`.
     pub nodes: usize,
     /// The initial group: ids `1..=voters`; the others boot empty and can be added later.
@@ -122,6 +151,7 @@ pub struct WorldConfig {
 impl Default for WorldConfig {
     fn default() -> Self {
         WorldConfig {
+            system: System::default(),
             nodes: 3,
             voters: 3,
             log_store: LogStore::Durable,
@@ -202,6 +232,22 @@ mod tests {
         for n in [1, 3, 5, 7] {
             WorldConfig::with_nodes(n).validate().unwrap();
         }
+    }
+
+    #[test]
+    fn raft_io_gets_the_same_timing_in_ticks() {
+        let t = RaftTiming::default().to_raft_io();
+        assert_eq!(t.tick, RAFT_IO_TICK);
+        assert_eq!(t.heartbeat_ticks, 5);
+        assert_eq!(t.election_ticks, (15, 30));
+        assert_eq!(t.snapshot_threshold, 0);
+        let every = RaftTiming {
+            snapshot_every: Some(40),
+            heartbeat_ms: 3,
+            ..RaftTiming::default()
+        };
+        assert_eq!(every.to_raft_io().snapshot_threshold, 40);
+        assert_eq!(every.to_raft_io().heartbeat_ticks, 1);
     }
 
     #[test]

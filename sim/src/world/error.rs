@@ -29,4 +29,6 @@ pub enum WorldError {
     Timeout { what: String, millis: u64 },
     #[error("invalid network request: {0}")]
     Network(String),
+    #[error("this world's nodes run {0}: the call needs openraft")]
+    NotOpenraft(faultline_consensus::System),
 }

@@ -2,9 +2,17 @@
 //!
 //! `World` is the API scenarios and tests drive: boot (`new`, `add_node`), faults (`kill`,
 //! `restart`, `partition`, `isolate`, `heal`, `clog`, `set_flaky`, `set_net_base`, and each
-//! node's `disk` for disk faults), admin (`trigger_snapshot`, `purge_log`, `add_voter`,
-//! `remove_voter`), clients (`client`), and read-only probes (`metrics`, `engine_state`,
-//! `leader`, waits). Everything it does is recorded in its `trace`.
+//! node's `disk` for disk faults), admin (`trigger_snapshot`, `purge_log`, `transfer_leader`,
+//! `add_voter`, `remove_voter`), clients (`client`), and read-only probes (`raft_status`,
+//! `engine_state`, `leader`, waits). Everything it does is recorded in its `trace`.
+//!
+//! The nodes run the system the config names (`WorldConfig::system`: openraft or raft-io),
+//! all through one seam (`program`, `faultline_consensus::SystemNode`); the world reads every
+//! node's Raft as a `NodeStatus`, whichever it is. Where the two systems' admin operations
+//! differ, the world maps them here, once: a snapshot is openraft's trigger or raft-io's
+//! `Event::Snapshot`; a purge is openraft's log purge, and for raft-io the snapshot itself
+//! (raft-io compacts exactly as it snapshots); a leadership change is openraft's `elect` on the
+//! follower, raft-io's `TransferLeadership` on the leader.
 //!
 //! A seed, start to finish (doctests build without `--cfg madsim`, hence `ignore`):
 //!
@@ -36,6 +44,7 @@ pub mod power_probe;
 pub mod program;
 pub mod runner;
 pub mod trace;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -43,12 +52,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use faultline_consensus::{EngineState, Node};
+use faultline_consensus::observe::LogRef;
+use faultline_consensus::{EngineProbe, Node, NodeRole, NodeStatus, System, SystemNode};
 use faultline_engine::vfs::SimVfs;
 use madsim::rand::Rng;
 
 pub use client::WorldClient;
-pub use config::{LogStore, NetBase, RaftTiming, WorldConfig};
+pub use config::{LogStore, NetBase, RAFT_IO_TICK, RaftTiming, WorldConfig};
 pub use error::WorldError;
 pub use network::{Host, Network};
 pub use node_slot::Status;
@@ -63,7 +73,7 @@ use program::ConsensusProgram;
 /// A server's id: the openraft node id.
 pub type NodeId = u64;
 
-/// The openraft metrics of one node.
+/// The openraft metrics of one node (worlds of openraft nodes only; see [`World::raft_status`]).
 pub type Metrics = openraft::RaftMetrics<NodeId, openraft::BasicNode>;
 
 /// The client number the world's own admin client uses (membership changes).
@@ -80,7 +90,7 @@ pub struct World {
     trace: Trace,
     observations: ObservationLog,
     network: Network,
-    slots: Mutex<BTreeMap<NodeId, Arc<NodeSlot<Node>>>>,
+    slots: Mutex<BTreeMap<NodeId, Arc<NodeSlot<SystemNode>>>>,
     next_client: AtomicU32,
     admin: WorldClient,
     power_failures: Mutex<Vec<PowerFailureProbe>>,
@@ -106,6 +116,10 @@ impl World {
             nodes: config.nodes,
             voters: config.voters,
         });
+        if !config.system.is_default() {
+            // Only a non-default system is named, so openraft traces stay as they were.
+            trace.record(Event::Note(format!("system: {}", config.system)));
+        }
         let members: BTreeMap<NodeId, SocketAddr> = (1..=config.voters as NodeId)
             .map(|id| (id, server_addr(id)))
             .collect();
@@ -199,11 +213,11 @@ impl World {
         self.trace.record(Event::Note(text.into()));
     }
 
-    fn lock_slots(&self) -> std::sync::MutexGuard<'_, BTreeMap<NodeId, Arc<NodeSlot<Node>>>> {
+    fn lock_slots(&self) -> std::sync::MutexGuard<'_, BTreeMap<NodeId, Arc<NodeSlot<SystemNode>>>> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn slot(&self, node: NodeId) -> Result<Arc<NodeSlot<Node>>, WorldError> {
+    fn slot(&self, node: NodeId) -> Result<Arc<NodeSlot<SystemNode>>, WorldError> {
         self.lock_slots()
             .get(&node)
             .cloned()
@@ -238,9 +252,23 @@ impl World {
         Ok(self.slot(node)?.disk().clone())
     }
 
-    /// The live node's handle (for calls the world does not wrap).
-    pub fn node(&self, node: NodeId) -> Result<Node, WorldError> {
+    /// The Raft the world's nodes run.
+    pub fn system(&self) -> System {
+        self.config.system
+    }
+
+    /// The live node's handle, of whichever system (for calls the world does not wrap).
+    pub fn system_node(&self, node: NodeId) -> Result<SystemNode, WorldError> {
         self.slot(node)?.handle()
+    }
+
+    /// The live openraft node's handle (for calls the world does not wrap); an error in a
+    /// world of another system.
+    pub fn node(&self, node: NodeId) -> Result<Node, WorldError> {
+        self.system_node(node)?
+            .openraft()
+            .cloned()
+            .ok_or(WorldError::NotOpenraft(self.config.system))
     }
 
     /// Boots a new, empty node (next free id) that is not a member of the group; see
@@ -253,9 +281,14 @@ impl World {
         let disk_seed = madsim::rand::thread_rng().r#gen::<u64>();
         let program = ConsensusProgram {
             id,
+            system: self.config.system,
+            seed: self.seed,
+            voters: self.config.voters,
             log_store: self.config.log_store,
             raft: self.raft.clone(),
+            raft_io: self.config.raft.to_raft_io(),
             rpc_timeout: self.config.rpc_timeout,
+            client_timeout: self.config.client_timeout,
             trace: self.trace.clone(),
             observations: self.observations.clone(),
         };
@@ -293,12 +326,13 @@ impl World {
             return Ok(());
         }
         if let Some((acknowledged, log)) = acknowledged {
+            let system = self.config.system;
             let failure = PowerFailureProbe {
                 node,
                 at: self.now(),
                 acknowledged,
                 recovered: power_probe::recover_engine(slot.disk()),
-                log: log.map(|image| (image, power_probe::recover_log(slot.disk()))),
+                log: log.map(|image| (image, power_probe::recover_log(system, slot.disk()))),
             };
             self.power_failures
                 .lock()
@@ -367,7 +401,7 @@ impl World {
     async fn on_node<T, F, Fut>(&self, node: NodeId, what: &str, f: F) -> Result<T, WorldError>
     where
         T: Send + 'static,
-        F: FnOnce(Node) -> Fut,
+        F: FnOnce(SystemNode) -> Fut,
         Fut: std::future::Future<Output = Result<T, String>> + Send + 'static,
     {
         let slot = self.slot(node)?;
@@ -400,19 +434,37 @@ impl World {
     }
 
     /// Builds a snapshot on `node` and waits until it covers everything the node had applied
-    /// when asked. Returns the snapshot's last log index.
+    /// when asked. Returns the snapshot's last log index. (raft-io: the snapshot also compacts
+    /// the log up to it.)
     pub async fn trigger_snapshot(&self, node: NodeId) -> Result<u64, WorldError> {
-        let m = self.metrics(node)?;
-        let applied = m.last_applied.map_or(0, |l| l.index);
+        if self.config.system == System::RaftIo {
+            return self
+                .on_node(node, "trigger_snapshot", |n| async move {
+                    let Some(server) = n.raft_io() else {
+                        return Err("not a raft-io node".to_string());
+                    };
+                    server
+                        .node()
+                        .trigger_snapshot()
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+                .await;
+        }
+        let status = self.raft_status(node)?;
+        let applied = status.last_applied.unwrap_or(0);
         // Wait for the build this trigger starts, not an older snapshot that happens to cover
         // `applied`: a purge made while that build is still running races openraft 0.9's
         // policy purge when the build completes (docs/findings/openraft-purge-upto-goes-back.md).
-        let before = m.snapshot.map_or(0, |s| s.index);
+        let before = status.snapshot.unwrap_or(0);
         // openraft's trigger returns at once; the world then polls metrics. `Node::trigger_snapshot`
         // waits through openraft's `Wait`, whose unbiased `select!` draws from tokio's
         // thread-local RNG (seeded from a process-wide counter), which made a seed's second run
         // in one process differ from its first.
         self.on_node(node, "trigger_snapshot", |n| async move {
+            let Some(n) = n.openraft() else {
+                return Err("not an openraft node".to_string());
+            };
             n.raft()
                 .trigger()
                 .snapshot()
@@ -421,23 +473,80 @@ impl World {
         })
         .await?;
         self.wait_until(node, "a snapshot", self.config.boot_timeout, |m| {
-            m.snapshot
-                .map(|s| s.index)
-                .filter(|i| *i >= applied && *i > before)
+            m.snapshot.filter(|i| *i >= applied && *i > before)
         })
         .await
     }
 
     /// Purges `node`'s log up to and including `upto` and waits until the purge is done.
+    /// raft-io has no purge of its own: its log is compacted exactly up to each snapshot, so
+    /// a purge is a snapshot that covers `upto` (one is built if the newest does not).
     pub async fn purge_log(&self, node: NodeId, upto: u64) -> Result<u64, WorldError> {
+        if self.config.system == System::RaftIo {
+            let covered = self.raft_status(node)?.purged.unwrap_or(0);
+            let purged = if covered >= upto {
+                covered
+            } else {
+                self.trigger_snapshot(node).await?
+            };
+            self.trace.record(Event::Admin {
+                node,
+                action: format!("purge_log {upto}"),
+                result: format!("raft-io compacted its log to its snapshot at {purged}"),
+            });
+            if purged < upto {
+                return Err(WorldError::Node {
+                    node,
+                    reason: format!("its snapshot covers {purged}, not {upto}"),
+                });
+            }
+            return Ok(purged);
+        }
         self.on_node(node, &format!("purge_log {upto}"), move |n| async move {
+            let Some(n) = n.openraft() else {
+                return Err("not an openraft node".to_string());
+            };
             n.purge_log(upto).await.map_err(|e| e.to_string())
         })
         .await?;
         self.wait_until(node, "the purge", self.config.boot_timeout, |m| {
-            m.purged.map(|p| p.index).filter(|i| *i >= upto)
+            m.purged.filter(|i| *i >= upto)
         })
         .await
+    }
+
+    /// Moves leadership from `leader` towards `to`. openraft 0.9 has no transfer API: `to`
+    /// starts an election at once (`trigger().elect()`) and wins if its log is up to date.
+    /// raft-io's leader is asked to `TransferLeadership` to `to` (it catches `to` up, then
+    /// tells it to campaign). Returns what was done.
+    pub async fn transfer_leader(&self, leader: NodeId, to: NodeId) -> Result<String, WorldError> {
+        match self.system_node(to)? {
+            SystemNode::Openraft(node) => {
+                node.raft()
+                    .trigger()
+                    .elect()
+                    .await
+                    .map_err(|e| WorldError::Node {
+                        node: to,
+                        reason: e.to_string(),
+                    })?;
+                Ok(format!("node {to} campaigns against leader {leader}"))
+            }
+            SystemNode::RaftIo(_) => {
+                let Some(server) = self.system_node(leader)?.raft_io().cloned() else {
+                    return Err(WorldError::NodeDown(leader));
+                };
+                server
+                    .node()
+                    .transfer_leadership(to)
+                    .await
+                    .map_err(|e| WorldError::Node {
+                        node: leader,
+                        reason: e.to_string(),
+                    })?;
+                Ok(format!("leader {leader} transfers leadership to node {to}"))
+            }
+        }
     }
 
     /// Adds a booted node to the group (learner, catch up, promote) through the leader.
@@ -486,47 +595,55 @@ impl World {
 
     // ---- probes ------------------------------------------------------------------------------
 
-    /// `node`'s current Raft metrics.
+    /// `node`'s current openraft metrics; an error in a world of another system (read
+    /// [`World::raft_status`], which every system has).
     pub fn metrics(&self, node: NodeId) -> Result<Metrics, WorldError> {
-        Ok(self.slot(node)?.handle()?.metrics())
+        Ok(self.node(node)?.metrics())
     }
 
-    /// `node`'s engine state and last applied log id.
-    pub fn engine_state(&self, node: NodeId) -> Result<EngineState, WorldError> {
+    /// `node`'s Raft as it stands, whichever system it runs.
+    pub fn raft_status(&self, node: NodeId) -> Result<NodeStatus, WorldError> {
+        Ok(self.slot(node)?.handle()?.status())
+    }
+
+    /// `node`'s engine state and last applied index.
+    pub fn engine_state(&self, node: NodeId) -> Result<EngineProbe, WorldError> {
         Ok(self.slot(node)?.handle()?.engine_state())
     }
 
     /// The voters of the newest membership any live node knows, in id order.
     pub fn voters(&self) -> Vec<NodeId> {
-        newest_voters(&self.live_metrics())
+        newest_voters(&self.live_status())
     }
 
     /// The live voter that considers itself leader in the highest term, if no live voter knows
     /// of a higher term (voters as [`World::voters`] names them).
     pub fn leader(&self) -> Option<NodeId> {
-        let metrics = self.live_metrics();
+        let status = self.live_status();
         // Only voters count: a node removed from the group whose removal it never learned keeps
         // campaigning with ever higher terms, and the group (whose members reject it) rightly
         // carries on without it.
-        let voters = newest_voters(&metrics);
-        let members: Vec<&(NodeId, Metrics)> =
-            metrics.iter().filter(|(n, _)| voters.contains(n)).collect();
-        let top = members.iter().map(|(_, m)| m.current_term).max()?;
-        members
-            .iter()
-            .find(|(n, m)| {
-                m.current_term == top
-                    && m.state == openraft::ServerState::Leader
-                    && m.current_leader == Some(*n)
-            })
-            .map(|(n, _)| *n)
+        let voters = newest_voters(&status);
+        leader_of(&status, &voters).or_else(|| {
+            // The newest membership any node holds may be a deposed leader's uncommitted
+            // configuration entry, which names other voters than the group acts on. openraft's
+            // new leader truncates it at once (its blank entry); raft-io's appends nothing when
+            // its own log is committed, so the stale entry stays until the next write. Then the
+            // leader is the one that leads its own membership unchallenged.
+            status
+                .iter()
+                .filter(|(n, m)| m.role == NodeRole::Leader && m.leader == Some(*n))
+                .filter(|(n, m)| m.voters().contains(n))
+                .max_by_key(|(_, m)| m.term)
+                .and_then(|(_, m)| leader_of(&status, &m.voters()))
+        })
     }
 
-    /// The metrics of every live node, in id order.
-    fn live_metrics(&self) -> Vec<(NodeId, Metrics)> {
+    /// The Raft status of every live node, in id order.
+    fn live_status(&self) -> Vec<(NodeId, NodeStatus)> {
         self.live_nodes()
             .into_iter()
-            .filter_map(|n| self.metrics(n).ok().map(|m| (n, m)))
+            .filter_map(|n| self.raft_status(n).ok().map(|m| (n, m)))
             .collect()
     }
 
@@ -547,17 +664,17 @@ impl World {
         }
     }
 
-    /// Waits until `probe` of `node`'s metrics answers `Some`.
+    /// Waits until `probe` of `node`'s Raft status answers `Some`.
     pub async fn wait_until<T>(
         &self,
         node: NodeId,
         what: &str,
         timeout: Duration,
-        probe: impl Fn(&Metrics) -> Option<T>,
+        probe: impl Fn(&NodeStatus) -> Option<T>,
     ) -> Result<T, WorldError> {
         let deadline = self.now() + timeout;
         loop {
-            if let Some(v) = self.metrics(node).ok().as_ref().and_then(&probe) {
+            if let Some(v) = self.raft_status(node).ok().as_ref().and_then(&probe) {
                 return Ok(v);
             }
             if self.now() >= deadline {
@@ -581,7 +698,7 @@ impl World {
         for n in nodes {
             let left = deadline.saturating_sub(self.now());
             self.wait_until(*n, &format!("applied index {index}"), left, |m| {
-                m.last_applied.filter(|l| l.index >= index).map(|_| ())
+                m.last_applied.filter(|l| *l >= index).map(|_| ())
             })
             .await?;
         }
@@ -589,19 +706,28 @@ impl World {
     }
 }
 
-/// The voters of the newest membership among `metrics` (the first node's, on a tie), in id
-/// order.
-fn newest_voters(metrics: &[(NodeId, Metrics)]) -> Vec<NodeId> {
-    let mut best: Option<(Option<openraft::LogId<NodeId>>, &Metrics)> = None;
-    for (_, m) in metrics {
-        let log_id = *m.membership_config.log_id();
+/// The live member of `voters` that considers itself leader in the highest term, if no live
+/// member knows of a higher term.
+fn leader_of(status: &[(NodeId, NodeStatus)], voters: &[NodeId]) -> Option<NodeId> {
+    let members: Vec<&(NodeId, NodeStatus)> =
+        status.iter().filter(|(n, _)| voters.contains(n)).collect();
+    let top = members.iter().map(|(_, m)| m.term).max()?;
+    members
+        .iter()
+        .find(|(n, m)| m.term == top && m.role == NodeRole::Leader && m.leader == Some(*n))
+        .map(|(n, _)| *n)
+}
+
+/// The voters of the newest membership among `status` (the first node's, on a tie), in id
+/// order. Membership log ids compare in openraft's order of log ids (leader, then index),
+/// which for raft-io (leader named by its term) is term, then index.
+fn newest_voters(status: &[(NodeId, NodeStatus)]) -> Vec<NodeId> {
+    let mut best: Option<(Option<LogRef>, &NodeStatus)> = None;
+    for (_, m) in status {
+        let log_id = m.membership_log_id;
         if best.as_ref().is_none_or(|(b, _)| log_id > *b) {
             best = Some((log_id, m));
         }
     }
-    let mut voters: Vec<NodeId> = best
-        .map(|(_, m)| m.membership_config.membership().voter_ids().collect())
-        .unwrap_or_default();
-    voters.sort_unstable();
-    voters
+    best.map(|(_, m)| m.voters()).unwrap_or_default()
 }

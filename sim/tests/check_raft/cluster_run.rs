@@ -392,6 +392,7 @@ impl ClusterRun {
         RaftObservations {
             events: self.events.clone(),
             identity,
+            promises: Default::default(),
             end,
         }
     }

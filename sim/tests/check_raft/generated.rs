@@ -150,6 +150,11 @@ fn garbage() -> impl Strategy<Value = RaftObservations> {
             } else {
                 LeaderIdentity::TermAndNode
             },
+            promises: if term_only {
+                faultline_sim::check::raft::Promises::raft_io()
+            } else {
+                Default::default()
+            },
             end: None,
         })
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_consensus::{ClientError, EngineState, JsonValue, WriteRequest, WriteResponse};
+use faultline_consensus::{ClientError, EngineProbe, JsonValue, WriteRequest, WriteResponse};
 use faultline_engine::vfs::SimVfs;
 use faultline_engine::{Database, Descriptor, Metric, WalOp};
 use faultline_sim::world::{World, WorldClient};
@@ -136,7 +136,7 @@ impl Reference {
 }
 
 /// The value of every key in `0..keys` in a replica's engine state.
-pub fn values_in(state: &EngineState, keys: u64) -> Vec<Option<u64>> {
+pub fn values_in(state: &EngineProbe, keys: u64) -> Vec<Option<u64>> {
     let mut db = Database::open(Arc::new(SimVfs::new(0)), "/replica").expect("open replica");
     db.restore(state.ops.clone())
         .expect("restore a replica's state");

@@ -197,6 +197,15 @@ impl NodeState {
                 self.snapshot = Some(snapshot.clone());
             }
             Observation::MembershipInEffect { log_id, membership } => {
+                // A membership from no entry, before the node applied or loaded any, is the
+                // bootstrap configuration every node boots with (raft-io): the state machine
+                // holds it from the start, as openraft's holds its initial membership entry.
+                if log_id.is_none()
+                    && self.applied_config.is_none()
+                    && !membership.configs.iter().all(|c| c.is_empty())
+                {
+                    self.applied_config = Some((None, membership.clone()));
+                }
                 self.reported_config = Some((*log_id, membership.clone()));
             }
         }

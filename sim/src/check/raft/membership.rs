@@ -17,6 +17,16 @@ use crate::check::observation::{EntryKind, MembershipRef, NodeId, Observation, R
 use crate::check::violation::{Property, Violation};
 use crate::history::Time;
 
+/// The membership check. For raft-io (`Promises` of the run) its configuration entries are applied as raft-io counts
+/// them (its applied index passes over them; the adapter reports each), and its bootstrap
+/// configuration — no log entry — is the initial membership (`None`). It promises single-server
+/// changes only, one at a time; it has no joint configurations.
+///
+/// Does not verify: that a change is safe by construction (single-server or joint) — only what
+/// commit safety sees of it, a quorum of every voter set the committing node may act on; that
+/// a joining raft-io node's bootstrap configuration (raft-io always counts the node itself)
+/// agrees with the group before it hears from it — it is neither a voter the group counts nor
+/// a node that campaigns (the adapter does not tick it) until then.
 #[derive(Debug, Default)]
 pub(super) struct Membership {
     /// Index → (membership, node, when) of its first application.

@@ -26,6 +26,16 @@
 //! of its property (and then one that counts the rest). Every check is total: any sequence of
 //! events, however corrupt, yields violations, never a panic.
 //!
+//! Where Raft implementations promise different things, the run says which promises hold
+//! ([`Promises`]): openraft 0.9 by default; raft-io 1.0 names leaders by term alone, boots every
+//! node from a bootstrap configuration that is no log entry (its log starts at index 1) and
+//! persists only `{term, voted_for}` — who won an election is volatile.
+//!
+//! For raft-io this means: election safety is one leader per term (`LeaderIdentity::Term`);
+//! membership holds it to single-server changes without joint consensus (its promise; the
+//! checks see one voter set per configuration); monotonic vote does not hold a restarted
+//! leader to its "committed" mark. Everything else is checked as for openraft.
+//!
 //! What these checks do **not** verify (other checkers or nothing does):
 //! - that reported events are true: a store that says "flushed" without syncing is caught by the
 //!   log-durability probe at the next power failure, not here;
@@ -113,6 +123,29 @@ impl LeaderIdentity {
     }
 }
 
+/// What the Raft under test promises where implementations differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promises {
+    /// A won election is not persistent state (raft-io persists `{term, voted_for}` only): a
+    /// restarted leader recovers its vote for itself as a plain grant, which `monotonic` then
+    /// accepts as no step back. Without it (openraft), a committed vote is durable.
+    #[serde(default)]
+    pub volatile_leadership: bool,
+}
+
+impl Promises {
+    /// raft-io 1.0's promises.
+    pub fn raft_io() -> Promises {
+        Promises {
+            volatile_leadership: true,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == Promises::default()
+    }
+}
+
 /// How the run ended, for the checks that judge the final state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndState {
@@ -129,6 +162,9 @@ pub struct RaftObservations {
     pub events: Vec<RaftEvent>,
     #[serde(default)]
     pub identity: LeaderIdentity,
+    /// What the Raft under test promises beyond its leader identity.
+    #[serde(default, skip_serializing_if = "Promises::is_default")]
+    pub promises: Promises,
     /// The state after the liveness phase (`None`: the run did not get that far).
     #[serde(default)]
     pub end: Option<EndState>,
@@ -183,7 +219,7 @@ pub fn check_raft(observations: &RaftObservations) -> Vec<Violation> {
         Box::new(leader_completeness::LeaderCompleteness::default()),
         Box::new(log_matching::LogMatching::default()),
         Box::new(state_machine_safety::StateMachineSafety::default()),
-        Box::new(monotonic::Monotonic::new(identity)),
+        Box::new(monotonic::Monotonic::new(identity, observations.promises)),
         Box::new(membership::Membership::default()),
     ];
     let mut cluster = Cluster::default();

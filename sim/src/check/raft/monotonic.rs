@@ -10,6 +10,11 @@
 //! - flushed (durable-up-to) index: never goes back within an incarnation except by a
 //!   truncation the node reported.
 //!
+//! Where the Raft promises a won election volatile ([`Promises::volatile_leadership`],
+//! raft-io), a restarted leader's vote comes back as a grant for the same candidate in the same
+//! term; losing the "committed" mark is then no step back (not verified: that a won election
+//! survives a restart).
+//!
 //! Volatile state (commit point, applied, flushed) may restart lower after a crash; what the
 //! disk must bring back is the log-durability probe's to check.
 //!
@@ -19,18 +24,19 @@
 
 use std::cmp::Ordering;
 
-use super::{Check, Cluster, Findings, LeaderIdentity, at_event};
+use super::{Check, Cluster, Findings, LeaderIdentity, Promises, at_event};
 use crate::check::observation::{Observation, RaftEvent, VoteRef};
 use crate::check::raft::cluster::NodeState;
 use crate::check::violation::Property;
 
 pub(super) struct Monotonic {
     identity: LeaderIdentity,
+    promises: Promises,
 }
 
 impl Monotonic {
-    pub(super) fn new(identity: LeaderIdentity) -> Self {
-        Monotonic { identity }
+    pub(super) fn new(identity: LeaderIdentity, promises: Promises) -> Self {
+        Monotonic { identity, promises }
     }
 
     fn vote_moves(
@@ -41,9 +47,13 @@ impl Monotonic {
         across_restart: bool,
         out: &mut Findings,
     ) {
-        let Some(from) = from else {
+        let Some(mut from) = from else {
             return;
         };
+        if across_restart && self.promises.volatile_leadership {
+            // Only the grant is persistent; who won with it is not.
+            from.committed = false;
+        }
         let how = if across_restart {
             "across a restart"
         } else {
@@ -90,7 +100,13 @@ impl Check for Monotonic {
                 self.vote_moves(node.durable_vote, *vote, event, true, out);
             }
             Observation::VoteSaved { vote } => {
-                let from = if same { node.vote } else { node.durable_vote };
+                let mut from = if same { node.vote } else { node.durable_vote };
+                if !same
+                    && self.promises.volatile_leadership
+                    && let Some(f) = &mut from
+                {
+                    f.committed = false;
+                }
                 self.vote_moves(from, Some(*vote), event, false, out);
             }
             Observation::CommittedSaved { committed } if same => {

@@ -72,7 +72,13 @@ impl Check for StateMachineSafety {
                         ),
                     ));
                 }
-                let expected = node.applied.map_or(0, |a| a.index + 1);
+                // With nothing applied, the first entry to apply is the first of the log (index
+                // 0 for openraft's initial membership entry, 1 for raft-io, whose bootstrap
+                // configuration is no entry).
+                let expected = node.applied.map_or_else(
+                    || node.log.keys().next().copied().unwrap_or(0),
+                    |a| a.index + 1,
+                );
                 if index != expected {
                     out.push(at_event(
                         Property::StateMachineSafety,

@@ -2,15 +2,23 @@
 //! (a tick of the simulated clock, a peer message, a client request, an admin call), makes the
 //! log durable, and carries out the returned actions in order.
 //!
-//! After every `step`: first the log's flush (`log.rs`: each stage raft-io synced is written
-//! and the device waited for), then the actions, in raft-io's order — `Send` frames the
-//! message onto the transport; `Apply` stages the entry in the engine, waits for the engine's
-//! disk, settles it and answers the proposing client; `Snapshot` (raft-io's hint) snapshots the
-//! engine and hands it back as `Event::Snapshot`, whose own actions run next; `RestoreSnapshot`
-//! restores the engine (staged, waited for, settled); `MembershipChanged` is reported;
-//! `ReadReady` serves the read it releases. Nothing a peer or client sees happens before the
-//! state it depends on is durable. A storage or engine failure stops the node (raft-io:
-//! "a node that cannot persist its state must not continue participating").
+//! After every `step`: first what the step itself tells the observers (an election won, a
+//! snapshot about to be installed), then the log's flush (`log.rs`: each stage raft-io synced
+//! is written and the device waited for), then the commit point if it moved, then the actions,
+//! in raft-io's order — `Send` frames the message onto the transport; `Apply` stages the entry
+//! in the engine, waits for the engine's disk, settles it and answers the proposing client;
+//! `Snapshot` (raft-io's hint) snapshots the engine and hands it back as `Event::Snapshot`,
+//! whose own actions run next; `RestoreSnapshot` restores the engine (staged, waited for,
+//! settled); `MembershipChanged` is reported; `ReadReady` serves the read it releases. Nothing
+//! a peer or client sees happens before the state it depends on is durable. A storage or
+//! engine failure stops the node (raft-io: "a node that cannot persist its state must not
+//! continue participating").
+//!
+//! Files: `mod.rs` (the loop, stepping, actions, snapshots), `client.rs` (client requests and
+//! membership changes), `reports.rs` (observations and the published status).
+
+mod client;
+mod reports;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -18,27 +26,27 @@ use std::time::Duration;
 
 use faultline_engine::fnv::Fnv1a;
 use faultline_engine::vfs::Vfs;
-use raft_io::{Action, EntryKind, Error as RioError, Event, LogEntry, RaftLog, RaftNode};
-use tokio::sync::mpsc;
-use tokio::time::Instant;
+use raft_io::{Action, Error as RioError, Event, LogEntry, RaftLog, RaftNode};
+use tokio::sync::{mpsc, watch};
 
-use super::codec::{decode_message, encode_command, encode_message};
+use super::codec::{decode_message, encode_message};
 use super::log::{RioLog, RioLogHandle};
-use super::node::{Input, RioStatus, lock, status_of};
-use super::observe::{entry_ref, log_ref, membership_ref, snapshot_ref};
-use super::requests::{AfterRead, Deferred, Pending, PendingChange, Reply, to_op};
+use super::membership::ConfigTracker;
+use super::node::{Input, RioStatus, lock};
+use super::observe::{entry_ref, snapshot_ref};
+use super::requests::Pending;
 use super::state::{RioSnapshotPayload, RioState};
 use super::transport::RioTransport;
-use crate::api::{ClientReply, ClientRequest, ServerError, WriteRequest};
+use crate::api::ServerError;
 use crate::disk;
-use crate::observe::{LogRef, Observation, Reporter};
-use crate::type_config::{Command, NodeId};
+use crate::observe::{LogRef, MembershipRef, Observation, Reporter};
+use crate::type_config::NodeId;
 
 pub(crate) struct Driver {
     raft: RaftNode<RioLog>,
     log: RioLogHandle,
     state: Arc<Mutex<RioState>>,
-    status: Arc<Mutex<RioStatus>>,
+    status: watch::Sender<RioStatus>,
     vfs: Arc<dyn Vfs>,
     transport: Arc<dyn RioTransport>,
     reporter: Reporter,
@@ -48,7 +56,18 @@ pub(crate) struct Driver {
     pending: Pending,
     /// The commit index last reported, and the (leader, term) last seen.
     reported_commit: u64,
+    /// The applied index last reported (configuration entries included, see `reports.rs`).
+    reported_applied: u64,
     leadership: (bool, u64),
+    /// The term whose election this node last reported winning.
+    elected: Option<u64>,
+    /// The configuration entry in effect, tracked for membership reports.
+    config: ConfigTracker,
+    /// The membership last reported (log id of its entry, voters and learners).
+    membership: Option<(Option<LogRef>, MembershipRef)>,
+    /// A joining node that has not yet heard of any configuration from the group: no ticks
+    /// (see `RioNodeConfig::joining`).
+    dormant: bool,
     /// Why the node stopped, once it must.
     fatal: Option<String>,
 }
@@ -77,16 +96,18 @@ impl Driver {
         raft: RaftNode<RioLog>,
         log: RioLogHandle,
         state: Arc<Mutex<RioState>>,
-        status: Arc<Mutex<RioStatus>>,
+        status: watch::Sender<RioStatus>,
         vfs: Arc<dyn Vfs>,
         transport: Arc<dyn RioTransport>,
         reporter: Reporter,
         rx: mpsc::UnboundedReceiver<Input>,
         tick: Duration,
         request_timeout: Duration,
+        joining: bool,
     ) -> Driver {
         let reported_commit = raft.commit_index();
-        Driver {
+        let reported_applied = raft.last_applied();
+        let mut driver = Driver {
             raft,
             log,
             state,
@@ -99,14 +120,19 @@ impl Driver {
             request_timeout,
             pending: Pending::default(),
             reported_commit,
+            reported_applied,
             leadership: (false, 0),
+            elected: None,
+            config: ConfigTracker::default(),
+            membership: None,
+            dormant: false,
             fatal: None,
-        }
+        };
+        driver.dormant = joining && !driver.knows_a_configuration();
+        driver
     }
 
     pub(crate) async fn run(mut self) {
-        let voters = self.raft.members().to_vec();
-        self.report_membership(&voters);
         self.after_input();
         let mut next_tick = crate::runtime::now() + self.tick;
         loop {
@@ -122,7 +148,9 @@ impl Driver {
                 None => {
                     let now = crate::runtime::now();
                     next_tick = (next_tick + self.tick).max(now + self.tick / 2);
-                    let _ = self.drive(Event::Tick).await;
+                    if !self.dormant {
+                        let _ = self.drive(Event::Tick).await;
+                    }
                     self.pending.expire(now);
                 }
                 Some(Input::Frame(bytes)) => match decode_message(&bytes) {
@@ -165,7 +193,7 @@ impl Driver {
             }
             if let Some(why) = self.fatal.clone() {
                 self.pending.fail_all(&why);
-                lock(&self.status).stopped = Some(why);
+                self.status.send_modify(|s| s.stopped = Some(why));
                 break;
             }
         }
@@ -187,11 +215,23 @@ impl Driver {
                 return Err(e);
             }
         };
+        self.report_step(&actions);
         if let Err(e) = self.log.flush().await {
             self.fatal = Some(format!("raft-io log: {e}"));
             return Err(RioError::storage("flush log", e));
         }
+        // Before any `Apply` of this step: an entry is reported committed before applied. A
+        // step that installs a snapshot moves the commit point into it: that is reported once
+        // the snapshot is (`restore`), so a commit point is never ahead of what the node holds.
+        if !actions
+            .iter()
+            .any(|a| matches!(a, Action::RestoreSnapshot { .. }))
+        {
+            self.report_commit();
+        }
         self.execute(actions).await;
+        self.report_commit();
+        self.report_applied_configs(self.raft.last_applied());
         Ok(())
     }
 
@@ -227,7 +267,7 @@ impl Driver {
                 Action::RestoreSnapshot { index, term, data } => {
                     self.restore(index, term, &data).await;
                 }
-                Action::MembershipChanged { members } => self.report_membership(&members),
+                Action::MembershipChanged { .. } => self.report_membership(),
                 Action::ReadReady { id, .. } => {
                     let s = lock(&self.state);
                     self.pending.read_ready(id, &s);
@@ -248,16 +288,21 @@ impl Driver {
         };
         disk::settle(&*self.vfs).await;
         let resp = lock(&self.state).settle(staged);
+        self.report_applied_configs(index.saturating_sub(1));
         self.reporter.report(|| Observation::Applied {
             entry: entry_ref(&LogEntry::new(term, index, command)),
         });
+        self.reported_applied = self.reported_applied.max(index);
         self.pending.applied(index, term, resp, self.raft.leader());
     }
 
     /// Answers raft-io's snapshot hint: the engine as of `(term, index)` becomes the snapshot
     /// raft-io compacts to. Returns the actions of that step.
     async fn build_snapshot(&mut self, index: u64, term: u64) -> Vec<Action> {
-        let data = lock(&self.state).payload(term, index).encode();
+        // The snapshot compacts the log: report the configuration entries it covers first.
+        self.report_applied_configs(index);
+        let config = ConfigTracker::at(self.raft.log(), index, self.snapshot_config());
+        let data = lock(&self.state).payload(term, index, config).encode();
         let data = match data {
             Ok(d) => d,
             Err(e) => {
@@ -284,6 +329,7 @@ impl Driver {
                 snapshot: snapshot_ref(&s),
             });
         }
+        self.log.report_snapshot_changes();
         actions
     }
 
@@ -301,11 +347,14 @@ impl Driver {
         }
         disk::settle(&*self.vfs).await;
         lock(&self.state).settle_restore(&payload);
+        self.reported_applied = index;
         if let Some(s) = self.raft.log().snapshot() {
             self.reporter.report(|| Observation::SnapshotInstalled {
                 snapshot: snapshot_ref(&s),
             });
         }
+        self.log.report_snapshot_changes();
+        self.report_commit();
     }
 
     /// A snapshot of everything applied so far, on request.
@@ -327,232 +376,16 @@ impl Driver {
         }
     }
 
-    /// The log id of the configuration entry in effect (`None`: the snapshot's or bootstrap's).
-    fn config_log_id(&self) -> Option<LogRef> {
-        let log = self.raft.log();
-        let base = log.snapshot_index();
-        let mut i = log.last_index();
-        while i > base {
-            if let Some(e) = log.entry(i)
-                && e.kind == EntryKind::Config
-            {
-                return Some(log_ref(e.term, i));
-            }
-            i -= 1;
-        }
-        None
+    /// The configuration entry the node's snapshot names (`None`: bootstrap, or no snapshot).
+    fn snapshot_config(&self) -> Option<LogRef> {
+        self.raft
+            .log()
+            .snapshot()
+            .and_then(|s| RioSnapshotPayload::config_log_id_of(&s.data))
     }
 
-    fn report_membership(&self, voters: &[NodeId]) {
-        if !self.reporter.active() {
-            return;
-        }
-        let log_id = self.config_log_id();
-        let membership = membership_ref(voters, self.raft.learners());
-        self.reporter
-            .report(|| Observation::MembershipInEffect { log_id, membership });
-    }
-
-    /// Bookkeeping after every input: the commit point, role changes, requests that can be
-    /// answered now, the published status.
-    fn after_input(&mut self) {
-        let commit = self.raft.commit_index();
-        if commit != self.reported_commit {
-            // raft-io does not persist its commit index; this reports it as it moves (both ways:
-            // a decrease is itself worth a checker's attention).
-            if let Some(term) = self.raft.log().term_at(commit) {
-                let committed = log_ref(term, commit);
-                self.reporter
-                    .report(|| Observation::CommittedSaved { committed });
-            }
-            self.reported_commit = commit;
-        }
-        let leadership = (self.raft.is_leader(), self.raft.term());
-        if leadership != self.leadership {
-            self.pending
-                .leadership_changed(leadership.0, leadership.1, self.raft.leader());
-            self.leadership = leadership;
-        }
-        self.pending.passed(
-            self.raft.last_applied(),
-            self.raft.log().snapshot_index(),
-            self.raft.leader(),
-        );
-        self.check_changes();
-        *lock(&self.status) = status_of(&self.raft);
-    }
-
-    /// Membership changes whose configuration entry committed (or was displaced).
-    fn check_changes(&mut self) {
-        let commit = self.raft.commit_index();
-        let done: Vec<u64> = self
-            .pending
-            .changes
-            .range(..=commit)
-            .map(|(i, _)| *i)
-            .collect();
-        for index in done {
-            let Some(c) = self.pending.changes.remove(&index) else {
-                continue;
-            };
-            let answer = match self.raft.log().term_at(index) {
-                Some(t) if t == c.term => match c.promote {
-                    Some(learner) => {
-                        // The learner is in; its promotion is the second change.
-                        self.pending.promotions.push((learner, c.reply));
-                        continue;
-                    }
-                    None => Ok(ClientReply::MembershipChanged { log_index: index }),
-                },
-                Some(_) => Err(ServerError::NotLeader {
-                    leader_id: self.raft.leader(),
-                    leader_addr: None,
-                }),
-                None => Err(ServerError::Uncertain(format!(
-                    "configuration entry {index} is covered by a snapshot"
-                ))),
-            };
-            let _ = c.reply.send(answer);
-        }
-    }
-
-    async fn client(&mut self, req: ClientRequest, reply: Reply<ClientReply>) {
-        if !self.raft.is_leader() {
-            let _ = reply.send(Err(ServerError::NotLeader {
-                leader_id: self.raft.leader(),
-                leader_addr: None,
-            }));
-            return;
-        }
-        match req {
-            ClientRequest::Write {
-                request_id,
-                request,
-            } => {
-                let direct = match &request {
-                    WriteRequest::CreateCollection { .. } => None,
-                    other => to_op(other, &lock(&self.state)).ok(),
-                };
-                match direct {
-                    Some(op) => {
-                        self.propose(Deferred {
-                            request_id,
-                            op,
-                            reply,
-                        })
-                        .await;
-                    }
-                    // Creates take ids above everything applied, and a name this node does not
-                    // know yet may be committed but not applied: read (linearize) first.
-                    None => {
-                        self.read(AfterRead::Write {
-                            request_id,
-                            request,
-                            reply,
-                        })
-                        .await;
-                    }
-                }
-            }
-            ClientRequest::Read { collection, id } => {
-                self.read(AfterRead::Get {
-                    collection,
-                    id,
-                    reply,
-                })
-                .await;
-            }
-            ClientRequest::Search {
-                collection,
-                request,
-            } => {
-                self.read(AfterRead::Search {
-                    collection,
-                    request,
-                    reply,
-                })
-                .await;
-            }
-            ClientRequest::AddVoter { id, .. } => {
-                self.change(Event::AddLearner(id), Some(id), reply).await;
-            }
-            ClientRequest::RemoveVoter { id } => {
-                self.change(Event::RemoveServer(id), None, reply).await;
-            }
-        }
-    }
-
-    fn deadline(&self) -> Instant {
-        crate::runtime::now() + self.request_timeout
-    }
-
-    async fn read(&mut self, then: AfterRead) {
-        let deadline = self.deadline();
-        let token = self.pending.add_read(self.raft.term(), then, deadline);
-        if let Err(e) = self.drive(Event::Read { id: token }).await
-            && let Some(then) = self.pending.take_read(token)
-        {
-            let me = self.raft.id();
-            then.fail(refused(e, me));
-        }
-    }
-
-    /// Proposes one engine op; the client is answered when it applies (see `requests.rs`).
-    async fn propose(&mut self, d: Deferred) {
-        let Deferred {
-            request_id,
-            op,
-            reply,
-        } = d;
-        let bytes = match encode_command(&Command { request_id, op }) {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = reply.send(Err(ServerError::Rejected(e.to_string())));
-                return;
-            }
-        };
-        let index = self.raft.log().last_index() + 1;
-        let deadline = self.deadline();
-        self.pending
-            .add_write(index, self.raft.term(), reply, deadline);
-        if let Err(e) = self.drive(Event::Propose(bytes)).await
-            && let Some(reply) = self.pending.take_write(index)
-        {
-            let me = self.raft.id();
-            let answer = match e {
-                // The entry may be in the log already when the log failed.
-                RioError::Storage { .. } => ServerError::Uncertain(e.to_string()),
-                e => refused(e, me),
-            };
-            let _ = reply.send(Err(answer));
-        }
-    }
-
-    /// Appends a configuration change; answered when it commits.
-    async fn change(&mut self, event: Event, promote: Option<NodeId>, reply: Reply<ClientReply>) {
-        let index = self.raft.log().last_index() + 1;
-        let term = self.raft.term();
-        if let Err(e) = self.drive(event).await {
-            let me = self.raft.id();
-            let _ = reply.send(Err(refused(e, me)));
-            return;
-        }
-        if self.raft.log().last_index() < index {
-            // raft-io made no change (already a member, not a learner …).
-            let _ = reply.send(Ok(ClientReply::MembershipChanged {
-                log_index: self.raft.commit_index(),
-            }));
-            return;
-        }
-        let deadline = self.deadline();
-        self.pending.changes.insert(
-            index,
-            PendingChange {
-                term,
-                promote,
-                reply,
-                deadline,
-            },
-        );
+    /// Whether the node's log or snapshot holds a configuration it got from the group.
+    fn knows_a_configuration(&mut self) -> bool {
+        self.raft.log().snapshot_index() > 0 || self.config.latest(self.raft.log()).is_some()
     }
 }
