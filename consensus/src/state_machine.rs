@@ -328,8 +328,9 @@ impl StateMachineStore {
     }
 
     /// Makes `snap` the current snapshot: writes its file (durable mode), waits for the disk,
-    /// then installs it as current and tells the log store how far a purge may now reach. A
-    /// built snapshot older than the current one (an install overtook the build) is not kept.
+    /// then installs it as current and (a built one) tells the log store how far a purge may
+    /// now reach. A built snapshot older than the current one (an install overtook the build)
+    /// is not kept.
     async fn keep(&self, snap: &StoredSnapshot, built: bool) -> Result<bool, StateMachineError> {
         let _writing = self.snapshot_writes.lock().await;
         let file = {
@@ -346,7 +347,11 @@ impl StateMachineStore {
         if let Some(f) = &file {
             f.store(snap)?;
             disk::settle(&*self.disk).await;
-            f.mark_durable(snap.meta.last_log_id);
+            // An installed snapshot lets purges through only once the engine holds it too
+            // (`install_snapshot`): a purge then always follows a snapshot the node reported.
+            if built {
+                f.mark_durable(snap.meta.last_log_id);
+            }
         }
         lock_slot(&self.slot).current = Some(snap.clone());
         Ok(true)
@@ -510,6 +515,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         self.reporter.report(|| Observation::SnapshotInstalled {
             snapshot: snapshot_ref(meta),
         });
+        if let Some(f) = &lock_slot(&self.slot).file {
+            f.mark_durable(meta.last_log_id);
+        }
         Ok(())
     }
 

@@ -185,15 +185,35 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     let process = ProcessId::from(plan.workload.clients) + 1;
     match probe_client {
         Ok(client) => {
+            // A probe that ends `fail` or `info` (an election right after the heal may answer
+            // a write "maybe proposed") is issued again, with a fresh value, until one succeeds
+            // or the deadline passes; the checker judges the last attempt of each.
+            let retry_pause = Duration::from_millis(50);
             for n in 0..u64::from(plan.liveness.probe_writes) {
                 let id = n % plan.workload.keys;
-                out.probes
-                    .push(workload::probe_write(&client, &recorder, process, id, n).await);
+                let mut attempt = 0;
+                let op = loop {
+                    // Probe values stay unique: at most 100 probes of a kind (plan validation).
+                    let value = n + 100 * attempt;
+                    let op = workload::probe_write(&client, &recorder, process, id, value).await;
+                    if recorder.succeeded(op) || world.now() + retry_pause >= deadline {
+                        break op;
+                    }
+                    world.sleep(retry_pause).await;
+                    attempt += 1;
+                };
+                out.probes.push(op);
             }
             for n in 0..u64::from(plan.liveness.probe_reads) {
                 let id = n % plan.workload.keys;
-                out.probes
-                    .push(workload::probe_read(&client, &recorder, process, id).await);
+                let op = loop {
+                    let op = workload::probe_read(&client, &recorder, process, id).await;
+                    if recorder.succeeded(op) || world.now() + retry_pause >= deadline {
+                        break op;
+                    }
+                    world.sleep(retry_pause).await;
+                };
+                out.probes.push(op);
             }
             workload::read_cold(&client, &recorder, process, &plan.workload).await;
         }

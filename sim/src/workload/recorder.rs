@@ -133,6 +133,15 @@ impl Recorder {
     }
 
     /// Every event so far, in the order they happened.
+    /// Whether register operation `op` has completed `ok`.
+    pub fn succeeded(&self, op: usize) -> bool {
+        self.lock()
+            .events
+            .iter()
+            .rev()
+            .any(|e| e.op == op && matches!(e.kind, EventKind::Ok { .. }))
+    }
+
     pub fn events(&self) -> Vec<HistoryEvent> {
         self.lock().events.clone()
     }
