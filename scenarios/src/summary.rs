@@ -424,11 +424,17 @@ impl Summary {
 
 /// The median of the caught cells' seeds to detection of one bug.
 pub fn median_seeds_to_detection(cells: &[BugCell], bug: &str) -> Option<u64> {
-    let mut v: Vec<u64> = cells
-        .iter()
-        .filter(|c| c.bug == bug)
-        .filter_map(|c| c.seeds_to_detection)
-        .collect();
+    lower_median(
+        cells
+            .iter()
+            .filter(|c| c.bug == bug)
+            .filter_map(|c| c.seeds_to_detection)
+            .collect(),
+    )
+}
+
+/// The lower median (of an even count, the smaller middle value); `None` when empty.
+fn lower_median(mut v: Vec<u64>) -> Option<u64> {
     v.sort_unstable();
     v.get(v.len().checked_sub(1)? / 2).copied()
 }
@@ -550,10 +556,7 @@ fn render_shrink_medians(cells: &[BugCell]) -> String {
     if shrunk.is_empty() && failed == 0 {
         return String::new();
     }
-    let median = |mut v: Vec<u64>| {
-        v.sort_unstable();
-        v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(0)
-    };
+    let median = |v: Vec<u64>| lower_median(v).unwrap_or(0);
     format!(
         "\nshrunk {} caught bugs: median faults {} -> {}, median ops {} -> {}; {} confirmed in a \
          fresh process{}\n",

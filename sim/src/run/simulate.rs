@@ -185,35 +185,24 @@ pub async fn simulate(plan: Plan, sink: Sink) -> Simulated {
     let process = ProcessId::from(plan.workload.clients) + 1;
     match probe_client {
         Ok(client) => {
-            // A probe that ends `fail` or `info` (an election right after the heal may answer
-            // a write "maybe proposed") is issued again, with a fresh value, until one succeeds
-            // or the deadline passes; the checker judges the last attempt of each.
-            let retry_pause = Duration::from_millis(50);
             for n in 0..u64::from(plan.liveness.probe_writes) {
                 let id = n % plan.workload.keys;
-                let mut attempt = 0;
-                let op = loop {
-                    // Probe values stay unique: at most 100 probes of a kind (plan validation).
-                    let value = n + 100 * attempt;
-                    let op = workload::probe_write(&client, &recorder, process, id, value).await;
-                    if recorder.succeeded(op) || world.now() + retry_pause >= deadline {
-                        break op;
-                    }
-                    world.sleep(retry_pause).await;
-                    attempt += 1;
-                };
-                out.probes.push(op);
+                // Probe values stay unique: at most 100 probes of a kind (plan validation).
+                out.probes.push(
+                    until_ok(&world, &recorder, deadline, |attempt| {
+                        workload::probe_write(&client, &recorder, process, id, n + 100 * attempt)
+                    })
+                    .await,
+                );
             }
             for n in 0..u64::from(plan.liveness.probe_reads) {
                 let id = n % plan.workload.keys;
-                let op = loop {
-                    let op = workload::probe_read(&client, &recorder, process, id).await;
-                    if recorder.succeeded(op) || world.now() + retry_pause >= deadline {
-                        break op;
-                    }
-                    world.sleep(retry_pause).await;
-                };
-                out.probes.push(op);
+                out.probes.push(
+                    until_ok(&world, &recorder, deadline, |_| {
+                        workload::probe_read(&client, &recorder, process, id)
+                    })
+                    .await,
+                );
             }
             workload::read_cold(&client, &recorder, process, &plan.workload).await;
         }
@@ -364,5 +353,31 @@ fn converged(w: &World) -> bool {
 async fn wait_converged(w: &World, deadline: Duration) {
     while !converged(w) && w.now() < deadline {
         w.sleep(POLL).await;
+    }
+}
+
+/// Issues a liveness probe (`issue(attempt)`, recorded, returning its operation index) until
+/// one ends `ok` or the deadline is too close for another try, and returns the last attempt:
+/// an election right after the heal may answer a write "maybe proposed", which is no lack of
+/// progress. The checker judges the attempt returned.
+async fn until_ok<F, Fut>(
+    world: &World,
+    recorder: &Recorder,
+    deadline: Duration,
+    mut issue: F,
+) -> usize
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let pause = Duration::from_millis(50);
+    let mut attempt = 0;
+    loop {
+        let op = issue(attempt).await;
+        if recorder.succeeded(op) || world.now() + pause >= deadline {
+            return op;
+        }
+        world.sleep(pause).await;
+        attempt += 1;
     }
 }
