@@ -183,6 +183,7 @@ impl Cell {
             budget: self.budget,
             seeds_run: self.seeds_run,
             seeds_to_detection: self.detection.as_ref().map(|d| d.seeds_to_detection),
+            detection_seed: self.detection.as_ref().map(|d| d.seed),
             properties: self
                 .detection
                 .as_ref()

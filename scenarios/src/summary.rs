@@ -113,9 +113,11 @@ pub struct BugCell {
     pub scenario: String,
     pub budget: u64,
     pub seeds_run: u64,
-    /// Seeds to the first detection, its properties and repro line, when caught.
+    /// Seeds to the first detection, its seed, properties and repro line, when caught.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seeds_to_detection: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_seed: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub properties: Vec<String>,
     /// The violated properties the bug declares as catching it (what counted the detection).

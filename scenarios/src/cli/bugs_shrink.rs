@@ -71,9 +71,7 @@ fn shrink_cell(
     let bug: Bug = cell.bug.parse().map_err(|e| format!("{e}"))?;
     let scenario = catalog::find(&cell.scenario).map_err(|e| e.to_string())?;
     let seed = cell
-        .repro
-        .as_deref()
-        .and_then(seed_of_repro)
+        .detection_seed
         .ok_or("the cell has no detection seed")?;
     let mut plan = plan_with_bug(scenario, seed, Some(bug), switches)?;
     plan.system = system;
@@ -110,25 +108,4 @@ fn shrink_cell(
         confirmed: fresh.confirmed(),
         error: None,
     })
-}
-
-/// The seed of a `faultline repro --scenario S --seed N …` line.
-fn seed_of_repro(line: &str) -> Option<u64> {
-    let mut words = line.split_whitespace();
-    words.find(|w| *w == "--seed")?;
-    words.next()?.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::seed_of_repro;
-
-    #[test]
-    fn the_seed_is_read_from_a_repro_line() {
-        assert_eq!(
-            seed_of_repro("faultline repro --scenario partition --seed 17 --bug x --no-probes"),
-            Some(17)
-        );
-        assert_eq!(seed_of_repro("faultline repro --scenario partition"), None);
-    }
 }
