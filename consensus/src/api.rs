@@ -3,7 +3,7 @@
 //! JSON payloads travel as JSON text ([`JsonValue`]) because the frame encoding (postcard) is
 //! not self-describing and cannot decode a `serde_json::Value` directly.
 
-use faultline_engine::{Descriptor, Filter, SearchHit, SearchParams};
+use faultline_engine::{Database, Descriptor, Filter, SearchHit, SearchParams, WalOp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::type_config::{Applied, NodeId};
@@ -66,6 +66,45 @@ pub enum WriteRequest {
         collection: String,
         id: u64,
     },
+}
+
+impl WriteRequest {
+    /// The engine op of a write other than a create, its collection names resolved against
+    /// `engine` (the leader's replica, after the caller made it current). Both systems'
+    /// leaders resolve writes here; a create takes a fresh id and is resolved by its caller.
+    pub(crate) fn resolve(&self, engine: &Database) -> Result<WalOp, ServerError> {
+        let id_of = |name: &str| {
+            engine
+                .collection_id(name)
+                .map_err(|e| ServerError::Rejected(e.to_string()))
+        };
+        Ok(match self {
+            WriteRequest::CreateCollection { .. } => {
+                return Err(ServerError::Rejected(
+                    "a create is not resolved against the local engine".into(),
+                ));
+            }
+            WriteRequest::DropCollection { name } => WalOp::DropCollection {
+                collection_id: id_of(name)?,
+            },
+            WriteRequest::Upsert {
+                collection,
+                id,
+                vector,
+                payload,
+            } => WalOp::Upsert {
+                collection_id: id_of(collection)?,
+                external_id: *id,
+                vector: faultline_engine::vector_to_bytes(vector),
+                payload: serde_json::to_vec(&payload.0)
+                    .map_err(|e| ServerError::Rejected(e.to_string()))?,
+            },
+            WriteRequest::Delete { collection, id } => WalOp::Delete {
+                collection_id: id_of(collection)?,
+                external_id: *id,
+            },
+        })
+    }
 }
 
 /// The answer to a successful write: where it landed in the log and what the apply observed.

@@ -269,38 +269,7 @@ impl Service {
 
     /// Resolve a non-create write against the local engine.
     fn to_op(&self, req: &WriteRequest) -> Result<WalOp, ServerError> {
-        let s = lock_state(&self.state);
-        let id_of = |name: &str| {
-            s.engine
-                .collection_id(name)
-                .map_err(|e| ServerError::Rejected(e.to_string()))
-        };
-        Ok(match req {
-            WriteRequest::CreateCollection { .. } => {
-                return Err(ServerError::Rejected(
-                    "create is proposed separately".into(),
-                ));
-            }
-            WriteRequest::DropCollection { name } => WalOp::DropCollection {
-                collection_id: id_of(name)?,
-            },
-            WriteRequest::Upsert {
-                collection,
-                id,
-                vector,
-                payload,
-            } => WalOp::Upsert {
-                collection_id: id_of(collection)?,
-                external_id: *id,
-                vector: faultline_engine::vector_to_bytes(vector),
-                payload: serde_json::to_vec(&payload.0)
-                    .map_err(|e| ServerError::Rejected(e.to_string()))?,
-            },
-            WriteRequest::Delete { collection, id } => WalOp::Delete {
-                collection_id: id_of(collection)?,
-                external_id: *id,
-            },
-        })
+        req.resolve(&lock_state(&self.state).engine)
     }
 
     async fn propose(&self, request_id: u64, op: WalOp) -> ClientResult {

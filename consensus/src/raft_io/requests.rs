@@ -341,36 +341,5 @@ fn lost(index: u64, leader: Option<NodeId>) -> ServerError {
 
 /// Resolves a non-create write against the local engine.
 pub(crate) fn to_op(req: &WriteRequest, state: &RioState) -> Result<WalOp, ServerError> {
-    let id_of = |name: &str| {
-        state
-            .engine
-            .collection_id(name)
-            .map_err(|e| ServerError::Rejected(e.to_string()))
-    };
-    Ok(match req {
-        WriteRequest::CreateCollection { .. } => {
-            return Err(ServerError::Rejected(
-                "create is resolved after a linearized read".into(),
-            ));
-        }
-        WriteRequest::DropCollection { name } => WalOp::DropCollection {
-            collection_id: id_of(name)?,
-        },
-        WriteRequest::Upsert {
-            collection,
-            id,
-            vector,
-            payload,
-        } => WalOp::Upsert {
-            collection_id: id_of(collection)?,
-            external_id: *id,
-            vector: faultline_engine::vector_to_bytes(vector),
-            payload: serde_json::to_vec(&payload.0)
-                .map_err(|e| ServerError::Rejected(e.to_string()))?,
-        },
-        WriteRequest::Delete { collection, id } => WalOp::Delete {
-            collection_id: id_of(collection)?,
-            external_id: *id,
-        },
-    })
+    req.resolve(&state.engine)
 }
