@@ -28,6 +28,7 @@
 pub mod api;
 pub mod client;
 pub mod disk;
+pub mod engine_view;
 pub mod error;
 pub mod log_store;
 pub mod network;

@@ -22,7 +22,6 @@ use openraft::{
     StorageIOError,
 };
 
-use crate::api::Record;
 use crate::disk;
 use crate::error::StateMachineError;
 use crate::observe::{Observation, Reporter, entry_ref, snapshot_ref};
@@ -67,16 +66,7 @@ pub fn lock_state(state: &Mutex<SmState>) -> MutexGuard<'_, SmState> {
 impl SmState {
     /// Name of the collection with this id, if it exists.
     pub fn collection_name(&self, collection_id: u64) -> Option<String> {
-        self.engine
-            .collection_names()
-            .into_iter()
-            .find(|n| self.engine.collection_id(n).ok() == Some(collection_id))
-    }
-
-    fn record(&self, collection_id: u64, id: u64) -> Option<Record> {
-        let name = self.collection_name(collection_id)?;
-        let r = self.engine.get(&name, id).ok().flatten()?;
-        Some(Record::from_engine(id, r))
+        crate::engine_view::collection_name(&self.engine, collection_id)
     }
 
     /// The probe view.
@@ -131,25 +121,7 @@ impl SmState {
 
     /// What applying `op` to the current state observes: the record it replaces, if any.
     pub(crate) fn observe(&self, op: &WalOp) -> Applied {
-        match op {
-            WalOp::CreateCollection { collection_id, .. } => Applied::CollectionCreated {
-                collection_id: *collection_id,
-            },
-            WalOp::DropCollection { .. } => Applied::CollectionDropped,
-            WalOp::Upsert {
-                collection_id,
-                external_id,
-                ..
-            } => Applied::Upserted {
-                previous: self.record(*collection_id, *external_id),
-            },
-            WalOp::Delete {
-                collection_id,
-                external_id,
-            } => Applied::Deleted {
-                previous: self.record(*collection_id, *external_id),
-            },
-        }
+        crate::engine_view::observe(&self.engine, op)
     }
 
     fn stage_op(&mut self, op: WalOp, log_id: LogId) -> Result<(Applied, Effect), ApplyFault> {

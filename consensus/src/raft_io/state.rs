@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::decode_command;
 use super::observe::log_ref;
-use crate::api::Record;
 use crate::error::StateMachineError;
 use crate::observe::LogRef;
 use crate::type_config::{Applied, ApplyResponse};
@@ -146,39 +145,12 @@ impl RioState {
 
     /// Name of the collection with this id, if it exists.
     pub fn collection_name(&self, collection_id: u64) -> Option<String> {
-        self.engine
-            .collection_names()
-            .into_iter()
-            .find(|n| self.engine.collection_id(n).ok() == Some(collection_id))
-    }
-
-    fn record(&self, collection_id: u64, id: u64) -> Option<Record> {
-        let name = self.collection_name(collection_id)?;
-        let r = self.engine.get(&name, id).ok().flatten()?;
-        Some(Record::from_engine(id, r))
+        crate::engine_view::collection_name(&self.engine, collection_id)
     }
 
     /// What applying `op` to the current state observes.
     pub fn observe(&self, op: &WalOp) -> Applied {
-        match op {
-            WalOp::CreateCollection { collection_id, .. } => Applied::CollectionCreated {
-                collection_id: *collection_id,
-            },
-            WalOp::DropCollection { .. } => Applied::CollectionDropped,
-            WalOp::Upsert {
-                collection_id,
-                external_id,
-                ..
-            } => Applied::Upserted {
-                previous: self.record(*collection_id, *external_id),
-            },
-            WalOp::Delete {
-                collection_id,
-                external_id,
-            } => Applied::Deleted {
-                previous: self.record(*collection_id, *external_id),
-            },
-        }
+        crate::engine_view::observe(&self.engine, op)
     }
 
     /// The durable half of applying the committed entry `(term, index)` carrying `bytes`.
