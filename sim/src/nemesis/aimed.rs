@@ -6,7 +6,8 @@
 //! change. A power failure begins in the very report that fired (the node's disk takes nothing
 //! more), and completes when the nemesis runs, at the same simulated instant.
 //!
-//! With aimed faults switched off (`--blunt-nemesis`), each strikes at once, at its scheduled
+//! An aimed fault whose moment does not come within its bound strikes as its blunt counterpart
+//! then. With aimed faults switched off (`--blunt-nemesis`), each strikes at once, at its scheduled
 //! time, as its blunt counterpart (kill the leader, a follower, a random node; isolate the
 //! leader; snapshot and purge the leader): the comparison that shows what aiming buys.
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Outcome;
-use super::{admin, crash, partition};
+use super::{admin, crash, partition, resolve};
 use crate::plan::{Aim, NodeRef};
 use crate::world::aim::{Aimer, OnStrike};
 use crate::world::{NodeId, World};
@@ -57,7 +58,11 @@ pub(super) async fn strike(w: &World, aimer: Arc<Aimer>, within: Duration) -> Ou
     w.observations().disarm(&aimer);
     let aim = aimer.aim();
     let Some(strike) = aimer.fired().filter(|_| waited.is_ok()) else {
-        return Err(format!("its moment did not come within {within:?}"));
+        // A missed moment still injects the fault, bluntly: a fault scenario whose faults all
+        // wait for a moment that never comes would otherwise test nothing (a vacuous seed).
+        return blunt(w, aim)
+            .await
+            .map(|what| format!("{what}: its moment did not come within {within:?}"));
     };
     let node = strike.node;
     let what = match aim {
@@ -78,6 +83,9 @@ pub(super) async fn strike(w: &World, aimer: Arc<Aimer>, within: Duration) -> Ou
 
 /// The blunt counterpart of `aim`, struck at once.
 pub(super) async fn blunt(w: &World, aim: Aim) -> Outcome {
+    if aim.blunt_targets_leader() {
+        resolve::await_leader(w).await;
+    }
     match aim {
         Aim::KillLeaderMidAppend => crash::kill(w, NodeRef::Leader, false).await,
         Aim::KillAfterTruncate => crash::kill(w, NodeRef::Follower(0), false).await,

@@ -2,7 +2,8 @@
 //! (`partition`, `link`, `crash`, `disk`, `admin`, `aimed`). It resolves each `NodeRef` from the
 //! cluster's state when the fault fires and the seeded RNG, records what it did (or why it
 //! skipped) in the world's trace, and never panics on a target that makes no sense at that
-//! moment (a removed node, a dead leader, no leader at all): such a fault is skipped with a note.
+//! moment (a removed node, a dead leader, no leader after waiting for one): such a fault is
+//! skipped with a note.
 //!
 //! It also keeps what the rest of the run must know about the faults: which nodes it removed
 //! from the group (never restarted), and when nodes restarted (the Raft checks reset volatile
@@ -109,6 +110,9 @@ impl Nemesis {
     /// waiting for its moment; [`Nemesis::run`] gives it a task of its own instead.
     pub async fn apply(&self, fault: &Fault) -> Outcome {
         let w = &*self.world;
+        if fault.targets_leader() && !matches!(fault, Fault::Aimed { .. }) {
+            resolve::await_leader(w).await;
+        }
         let removed = self.removed();
         let result = match fault {
             Fault::Partition { groups } => partition::explicit(w, groups),

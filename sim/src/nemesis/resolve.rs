@@ -2,6 +2,8 @@
 //! follower, or a node the seeded RNG picks. Every choice draws from madsim's seeded RNG, and
 //! every candidate list is in node-id order first, so a seed always picks the same node.
 
+use std::time::Duration;
+
 use madsim::rand::Rng;
 
 use crate::plan::NodeRef;
@@ -18,6 +20,19 @@ pub fn live_members(w: &World) -> Vec<NodeId> {
         .into_iter()
         .filter(|n| w.status(*n) == Ok(Status::Up))
         .collect()
+}
+
+/// Election timeouts a fault aimed at the leader waits for one when there is none.
+const LEADER_WAIT_ELECTIONS: u64 = 4;
+
+/// Waits (bounded by a few election timeouts) until the cluster has a leader, when it has
+/// none: a fault scheduled in the middle of an election still strikes the leader it names
+/// rather than being skipped. With no leader by then, resolving `Leader` skips the fault.
+pub async fn await_leader(w: &World) {
+    if w.leader().is_none() {
+        let bound = Duration::from_millis(w.config().raft.election_max_ms * LEADER_WAIT_ELECTIONS);
+        let _ = w.wait_for_leader(bound).await;
+    }
 }
 
 /// A seeded index in `0..n` (`n > 0`).

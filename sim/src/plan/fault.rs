@@ -12,7 +12,8 @@ use super::error::PlanError;
 #[serde(rename_all = "kebab-case")]
 pub enum NodeRef {
     Id(u64),
-    /// The current leader (the fault is skipped if there is none).
+    /// The current leader. With none, the fault waits (a few election timeouts) for one, and
+    /// is skipped if none comes.
     Leader,
     /// The k-th follower (live voters other than the leader, in id order), mod their count.
     Follower(u32),
@@ -76,6 +77,16 @@ impl Aim {
             Aim::SnapshotDuringMembershipChange => "snapshot-during-membership-change",
             Aim::KillDuringInstall => "kill-during-install",
         }
+    }
+
+    /// Whether the aim's blunt counterpart acts on the leader.
+    pub fn blunt_targets_leader(self) -> bool {
+        matches!(
+            self,
+            Aim::KillLeaderMidAppend
+                | Aim::PartitionDuringMembershipChange
+                | Aim::SnapshotDuringMembershipChange
+        )
     }
 
     /// Whether striking powers a node off (so the plan needs the durable log store).
@@ -157,8 +168,8 @@ pub enum Fault {
         for_ms: u64,
     },
     // ---- aimed.rs ----
-    /// Waits (up to `within_ms`) for the moment `aim` names, then strikes. Skipped if the moment
-    /// does not come. With aimed faults switched off (`--blunt-nemesis`) it strikes at once with
+    /// Waits (up to `within_ms`) for the moment `aim` names, then strikes. If the moment does
+    /// not come, strikes as its blunt counterpart then. With aimed faults switched off (`--blunt-nemesis`) it strikes at once with
     /// its blunt, time-scheduled counterpart.
     Aimed {
         aim: Aim,
@@ -209,6 +220,23 @@ impl Fault {
             Fault::TransferLeader => "transfer-leader",
             Fault::AddVoter => "add-voter",
             Fault::RemoveVoter { .. } => "remove-voter",
+        }
+    }
+
+    /// Whether the fault acts on the leader, so needs one when it strikes.
+    pub fn targets_leader(&self) -> bool {
+        match self {
+            Fault::IsolateLeader | Fault::TransferLeader => true,
+            Fault::Kill { node, .. }
+            | Fault::Disk { node, .. }
+            | Fault::DiskHeal { node }
+            | Fault::SlowDisk { node, .. }
+            | Fault::FsyncStall { node, .. }
+            | Fault::Snapshot { node }
+            | Fault::Purge { node }
+            | Fault::RemoveVoter { node } => *node == NodeRef::Leader,
+            Fault::Aimed { aim, .. } => aim.blunt_targets_leader(),
+            _ => false,
         }
     }
 
