@@ -29,8 +29,9 @@ use crate::observe::{Observation, Reporter, entry_ref, log_ref, vote_ref};
 use crate::snapshot::DurableSnapshotPoint;
 use crate::type_config::{Entry, LogId, NodeId, StorageError, TypeConfig};
 
-/// Which log store a node uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which log store a node uses (the one name for it: plans, the world and nodes share it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LogStoreKind {
     /// Volatile: a restart forgets log and vote (and the node rejoins as an empty member).
     Memory,

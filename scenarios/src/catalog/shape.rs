@@ -7,7 +7,8 @@
 //! shape is decided here, so all scenarios vary cluster size and timing the same way.
 
 use faultline_sim::plan::{
-    ClusterPlan, LivenessPlan, LogStoreKind, OpMix, Plan, RaftPlan, Switches, System, WorkloadPlan,
+    ClusterPlan, LivenessPlan, LogStoreKind, OpMix, Plan, RaftTiming, Switches, System,
+    WorkloadPlan,
 };
 
 use faultline_engine::vfs::IoLatency;
@@ -45,7 +46,7 @@ pub fn draw(rng: &mut SeedRng, scenario: &str, seed: u64) -> Plan {
             nodes,
             voters: nodes,
             log_store: LogStoreKind::Durable,
-            raft: RaftPlan {
+            raft: RaftTiming {
                 heartbeat_ms,
                 election_min_ms,
                 election_max_ms,

@@ -9,18 +9,18 @@
 
 use std::collections::BTreeSet;
 
-use super::Outcome;
+use super::FaultResult;
 use super::resolve::{self, resolve};
 use crate::plan::NodeRef;
 use crate::world::{NodeId, RaftTiming, Status, World};
 
-pub(super) async fn snapshot(w: &World, node: NodeRef) -> Outcome {
+pub(super) async fn snapshot(w: &World, node: NodeRef) -> FaultResult {
     let node = resolve(w, node, &resolve::live_members(w))?;
     let index = w.trigger_snapshot(node).await.map_err(|e| e.to_string())?;
     Ok(format!("node {node} snapshot at index {index}"))
 }
 
-pub(super) async fn purge(w: &World, node: NodeRef) -> Outcome {
+pub(super) async fn purge(w: &World, node: NodeRef) -> FaultResult {
     let node = resolve(w, node, &resolve::live_members(w))?;
     // openraft never purges past its last snapshot: build one first, then purge up to it.
     let snapshot = w.trigger_snapshot(node).await.map_err(|e| e.to_string())?;
@@ -45,7 +45,7 @@ fn purge_line(raft: &RaftTiming, snapshot: u64) -> u64 {
     }
 }
 
-pub(super) async fn transfer_leader(w: &World) -> Outcome {
+pub(super) async fn transfer_leader(w: &World) -> FaultResult {
     let leader = w.leader().ok_or("no leader")?;
     let followers: Vec<NodeId> = resolve::live_members(w)
         .into_iter()
@@ -60,7 +60,7 @@ pub(super) async fn transfer_leader(w: &World) -> Outcome {
         .map_err(|e| e.to_string())
 }
 
-pub(super) async fn add_voter(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {
+pub(super) async fn add_voter(w: &World, removed: &BTreeSet<NodeId>) -> FaultResult {
     let members = resolve::members(w);
     if members.is_empty() {
         return Err("no node knows the membership".into());

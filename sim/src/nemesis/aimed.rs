@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Outcome;
+use super::FaultResult;
 use super::{admin, crash, partition, resolve};
 use crate::plan::{Aim, NodeRef};
 use crate::world::aim::{Aimer, OnStrike};
@@ -53,7 +53,7 @@ pub(super) fn arm(w: &World, aim: Aim) -> Arc<Aimer> {
 }
 
 /// Waits up to `within` for the armed `aimer`'s moment, and strikes.
-pub(super) async fn strike(w: &World, aimer: Arc<Aimer>, within: Duration) -> Outcome {
+pub(super) async fn strike(w: &World, aimer: Arc<Aimer>, within: Duration) -> FaultResult {
     let waited = madsim::time::timeout(within, aimer.wait()).await;
     w.observations().disarm(&aimer);
     let aim = aimer.aim();
@@ -82,7 +82,7 @@ pub(super) async fn strike(w: &World, aimer: Arc<Aimer>, within: Duration) -> Ou
 }
 
 /// The blunt counterpart of `aim`, struck at once.
-pub(super) async fn blunt(w: &World, aim: Aim) -> Outcome {
+pub(super) async fn blunt(w: &World, aim: Aim) -> FaultResult {
     if aim.blunt_targets_leader() {
         resolve::await_leader(w).await;
     }

@@ -11,7 +11,7 @@ use faultline_consensus::{ENGINE_DIR, RAFT_DIR};
 use faultline_engine::vfs::FaultKind;
 use madsim::rand::Rng;
 
-use super::Outcome;
+use super::FaultResult;
 use super::resolve::resolve;
 use crate::plan::NodeRef;
 use crate::world::program::DATA_DIR;
@@ -24,7 +24,7 @@ const POWER_CUT_WAIT: Duration = Duration::from_millis(200);
 /// engine or of its Raft log (a coin toss: each store's recovery must face its own torn
 /// write), so there is a write in flight to tear. A busy node syncs within a few ms; an idle
 /// one loses power after `POWER_CUT_WAIT` with nothing in flight.
-pub(super) async fn kill(w: &World, node: NodeRef, torn: bool) -> Outcome {
+pub(super) async fn kill(w: &World, node: NodeRef, torn: bool) -> FaultResult {
     let node = resolve(w, node, &w.live_nodes())?;
     let disk = w.disk(node).map_err(|e| e.to_string())?;
     let mut mid_sync = false;

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use faultline_engine::vfs::{FaultConfig, SimVfs, StallSpan, SyncStall};
 
-use super::Outcome;
+use super::FaultResult;
 use super::resolve::resolve;
 use crate::plan::{DiskFault, DiskFaultKind, NodeRef};
 use crate::world::World;
 
-pub(super) fn inject(w: &World, node: NodeRef, fault: DiskFault) -> Outcome {
+pub(super) fn inject(w: &World, node: NodeRef, fault: DiskFault) -> FaultResult {
     let node = resolve(w, node, &w.nodes())?;
     let disk = w.disk(node).map_err(|e| e.to_string())?;
     let mut c = disk.faults();
@@ -31,14 +31,14 @@ pub(super) fn inject(w: &World, node: NodeRef, fault: DiskFault) -> Outcome {
     Ok(format!("node {node}: {:?} p={p}", fault.kind))
 }
 
-pub(super) fn slow(w: &World, node: NodeRef, factor: f64) -> Outcome {
+pub(super) fn slow(w: &World, node: NodeRef, factor: f64) -> FaultResult {
     let node = resolve(w, node, &w.nodes())?;
     let disk = w.disk(node).map_err(|e| e.to_string())?;
     disk.set_slowdown(factor).map_err(|e| e.to_string())?;
     Ok(format!("node {node}: disk {factor}x slower"))
 }
 
-pub(super) fn stall_syncs(w: &World, node: NodeRef, each_ms: u64, for_ms: u64) -> Outcome {
+pub(super) fn stall_syncs(w: &World, node: NodeRef, each_ms: u64, for_ms: u64) -> FaultResult {
     let node = resolve(w, node, &w.nodes())?;
     let disk = w.disk(node).map_err(|e| e.to_string())?;
     disk.stall_syncs(SyncStall {
@@ -51,7 +51,7 @@ pub(super) fn stall_syncs(w: &World, node: NodeRef, each_ms: u64, for_ms: u64) -
     ))
 }
 
-pub(super) fn heal(w: &World, node: NodeRef) -> Outcome {
+pub(super) fn heal(w: &World, node: NodeRef) -> FaultResult {
     let node = resolve(w, node, &w.nodes())?;
     let disk = w.disk(node).map_err(|e| e.to_string())?;
     clear(&disk);

@@ -2,10 +2,10 @@
 //! global), and the return to the plan's base behaviour. madsim's TCP retransmits what it
 //! loses, so loss shows up as delay on streams and as refused connections.
 
-use super::Outcome;
+use super::FaultResult;
 use crate::world::{NetBase, World};
 
-fn set(w: &World, base: NetBase) -> Outcome {
+fn set(w: &World, base: NetBase) -> FaultResult {
     w.set_net_base(&base).map_err(|e| e.to_string())?;
     Ok(format!(
         "latency {:?}..{:?}, loss {}",
@@ -13,7 +13,7 @@ fn set(w: &World, base: NetBase) -> Outcome {
     ))
 }
 
-pub(super) fn loss(w: &World, base: &NetBase, rate: f64) -> Outcome {
+pub(super) fn loss(w: &World, base: &NetBase, rate: f64) -> FaultResult {
     set(
         w,
         NetBase {
@@ -23,7 +23,7 @@ pub(super) fn loss(w: &World, base: &NetBase, rate: f64) -> Outcome {
     )
 }
 
-pub(super) fn latency(w: &World, base: &NetBase, min_ms: u64, max_ms: u64) -> Outcome {
+pub(super) fn latency(w: &World, base: &NetBase, min_ms: u64, max_ms: u64) -> FaultResult {
     set(
         w,
         NetBase {
@@ -34,6 +34,6 @@ pub(super) fn latency(w: &World, base: &NetBase, min_ms: u64, max_ms: u64) -> Ou
     )
 }
 
-pub(super) fn calm(w: &World, base: &NetBase) -> Outcome {
+pub(super) fn calm(w: &World, base: &NetBase) -> FaultResult {
     set(w, base.clone())
 }

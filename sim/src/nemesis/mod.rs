@@ -56,11 +56,11 @@ pub struct Nemesis {
 }
 
 /// A fault's result: what it did, or why it was skipped.
-pub(crate) type Outcome = Result<String, String>;
+pub(crate) type FaultResult = Result<String, String>;
 
 /// An aimed fault, armed (or, aiming switched off, not): waits for its moment and strikes, or
 /// strikes bluntly at once.
-async fn aimed(w: &World, aim: Aim, armed: Option<Arc<Aimer>>, within_ms: u64) -> Outcome {
+async fn aimed(w: &World, aim: Aim, armed: Option<Arc<Aimer>>, within_ms: u64) -> FaultResult {
     match armed {
         Some(aimer) => aimed::strike(w, aimer, Duration::from_millis(within_ms)).await,
         None => aimed::blunt(w, aim).await,
@@ -68,7 +68,7 @@ async fn aimed(w: &World, aim: Aim, armed: Option<Arc<Aimer>>, within_ms: u64) -
 }
 
 /// Counts `result` and records it in the world's trace.
-fn record(w: &World, state: &RefCell<State>, fault: &Fault, result: &Outcome) {
+fn record(w: &World, state: &RefCell<State>, fault: &Fault, result: &FaultResult) {
     let mut state = state.borrow_mut();
     match result {
         Ok(what) => {
@@ -108,7 +108,7 @@ impl Nemesis {
 
     /// Applies `fault` now and records it in the trace. An aimed fault is applied here too,
     /// waiting for its moment; [`Nemesis::run`] gives it a task of its own instead.
-    pub async fn apply(&self, fault: &Fault) -> Outcome {
+    pub async fn apply(&self, fault: &Fault) -> FaultResult {
         let w = &*self.world;
         if fault.targets_leader() && !matches!(fault, Fault::Aimed { .. }) {
             resolve::await_leader(w).await;
@@ -195,7 +195,7 @@ impl Nemesis {
     }
 
     /// Restarts a down node and records when.
-    pub async fn restart(&self, node: NodeId) -> Outcome {
+    pub async fn restart(&self, node: NodeId) -> FaultResult {
         let at = nanos(self.world.now());
         self.state.borrow_mut().restarts.push((node, at));
         self.world

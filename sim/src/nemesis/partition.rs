@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::Outcome;
+use super::FaultResult;
 use super::resolve::{self, resolve};
 use crate::plan::NodeRef;
 use crate::world::{Host, NodeId, World};
@@ -24,16 +24,16 @@ fn show(groups: &[Vec<NodeId>]) -> String {
     parts.join(" | ")
 }
 
-fn split(w: &World, groups: Vec<Vec<NodeId>>) -> Outcome {
+fn split(w: &World, groups: Vec<Vec<NodeId>>) -> FaultResult {
     w.partition(&groups).map_err(|e| e.to_string())?;
     Ok(format!("groups {}", show(&groups)))
 }
 
-pub(super) fn explicit(w: &World, groups: &[Vec<u64>]) -> Outcome {
+pub(super) fn explicit(w: &World, groups: &[Vec<u64>]) -> FaultResult {
     split(w, groups.to_vec())
 }
 
-pub(super) fn random_halves(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {
+pub(super) fn random_halves(w: &World, removed: &BTreeSet<NodeId>) -> FaultResult {
     let mut all = servers(w, removed);
     if all.len() < 2 {
         return Err("fewer than two servers".into());
@@ -47,7 +47,7 @@ pub(super) fn random_halves(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {
     split(w, vec![a, b])
 }
 
-pub(super) fn majority_minority(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {
+pub(super) fn majority_minority(w: &World, removed: &BTreeSet<NodeId>) -> FaultResult {
     let members = resolve::members(w);
     if members.len() < 2 {
         return Err("fewer than two voters".into());
@@ -70,20 +70,20 @@ pub(super) fn majority_minority(w: &World, removed: &BTreeSet<NodeId>) -> Outcom
     split(w, vec![majority, minority])
 }
 
-pub(super) fn isolate_leader(w: &World) -> Outcome {
+pub(super) fn isolate_leader(w: &World) -> FaultResult {
     let leader = w.leader().ok_or("no leader")?;
     w.isolate(leader).map_err(|e| e.to_string())?;
     Ok(format!("leader {leader} isolated"))
 }
 
 /// Cuts one node (resolved among the live servers) off from every other server.
-pub(super) fn one_node(w: &World, node: NodeRef) -> Outcome {
+pub(super) fn one_node(w: &World, node: NodeRef) -> FaultResult {
     let node = resolve(w, node, &w.live_nodes())?;
     w.isolate(node).map_err(|e| e.to_string())?;
     Ok(format!("node {node} isolated"))
 }
 
-pub(super) fn bridge(w: &World, removed: &BTreeSet<NodeId>) -> Outcome {
+pub(super) fn bridge(w: &World, removed: &BTreeSet<NodeId>) -> FaultResult {
     let mut all = servers(w, removed);
     if all.len() < 3 {
         return Err("a bridge needs three servers".into());
@@ -114,7 +114,7 @@ pub(super) fn one_way(
     removed: &BTreeSet<NodeId>,
     from: NodeRef,
     to: NodeRef,
-) -> Outcome {
+) -> FaultResult {
     let all = servers(w, removed);
     let from = resolve(w, from, &all)?;
     let others: Vec<NodeId> = all.into_iter().filter(|n| *n != from).collect();
@@ -124,7 +124,7 @@ pub(super) fn one_way(
     Ok(format!("link {from} -> {to} cut"))
 }
 
-pub(super) fn heal(w: &World) -> Outcome {
+pub(super) fn heal(w: &World) -> FaultResult {
     w.heal();
     Ok("every link restored".into())
 }

@@ -1,48 +1,13 @@
 //! `ClusterPlan`: the shape of the simulated cluster a plan runs on — node and voter counts,
 //! the log store, Raft timing, RPC and client timeouts, the network's base latency and loss,
-//! and the disks' latency model. Plain data; `run` turns it into the world's config.
+//! and the disks' latency model. Plain data; `run` turns it into the world's config. The settings a
+//! world has too (the log store kind, the Raft timing, the node limit) are the world's own types.
 
 use faultline_engine::vfs::IoLatency;
 use serde::{Deserialize, Serialize};
 
 use super::error::PlanError;
-
-/// The most nodes a plan may boot (the world's limit).
-pub const MAX_NODES: usize = 9;
-
-/// Which Raft log store every node runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LogStoreKind {
-    /// In memory: a killed node forgets its log and vote, so plans with kills must not use it.
-    Memory,
-    /// Framed, checksummed files on the node's simulated disk; survives power failure.
-    Durable,
-}
-
-/// Raft timing and compaction, in milliseconds / entries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RaftPlan {
-    pub heartbeat_ms: u64,
-    pub election_min_ms: u64,
-    pub election_max_ms: u64,
-    /// Build a snapshot automatically after this many entries; `None`: only on request.
-    pub snapshot_every: Option<u64>,
-    /// Entries kept behind the last snapshot before purging.
-    pub keep_after_snapshot: u64,
-}
-
-impl Default for RaftPlan {
-    fn default() -> Self {
-        RaftPlan {
-            heartbeat_ms: 50,
-            election_min_ms: 150,
-            election_max_ms: 300,
-            snapshot_every: None,
-            keep_after_snapshot: 1000,
-        }
-    }
-}
+use crate::world::{LogStoreKind, MAX_NODES, RaftTiming};
 
 /// The simulated cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,7 +17,7 @@ pub struct ClusterPlan {
     /// The initial group, ids `1..=voters`; the others boot as spares `AddVoter` can use.
     pub voters: usize,
     pub log_store: LogStoreKind,
-    pub raft: RaftPlan,
+    pub raft: RaftTiming,
     pub rpc_timeout_ms: u64,
     /// Bound on every client call (the workload's op timeout is the same bound).
     pub client_timeout_ms: u64,
@@ -73,7 +38,7 @@ impl Default for ClusterPlan {
             nodes: 3,
             voters: 3,
             log_store: LogStoreKind::Durable,
-            raft: RaftPlan::default(),
+            raft: RaftTiming::default(),
             rpc_timeout_ms: 500,
             client_timeout_ms: 1000,
             latency_min_ms: 1,

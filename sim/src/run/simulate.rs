@@ -23,11 +23,9 @@ use crate::check::observation::{
 use crate::check::raft::EndState;
 use crate::history::{ProcessId, Time, nanos};
 use crate::nemesis::{Nemesis, NemesisCounts, resolve};
-use crate::plan::{LogStoreKind, Plan};
+use crate::plan::Plan;
 use crate::workload::{self, Recorder, WorkloadStats};
-use crate::world::{
-    LogStore, NodeId, ObservationLog, RaftTiming, Status, Trace, World, WorldConfig,
-};
+use crate::world::{NodeId, ObservationLog, Status, Trace, World, WorldConfig};
 
 /// How often the sampler reads every node's metrics (simulated time).
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(50);
@@ -90,17 +88,8 @@ pub fn world_config(plan: &Plan) -> WorldConfig {
         system: plan.system,
         nodes: c.nodes,
         voters: c.voters,
-        log_store: match c.log_store {
-            LogStoreKind::Memory => LogStore::Memory,
-            LogStoreKind::Durable => LogStore::Durable,
-        },
-        raft: RaftTiming {
-            heartbeat_ms: c.raft.heartbeat_ms,
-            election_min_ms: c.raft.election_min_ms,
-            election_max_ms: c.raft.election_max_ms,
-            snapshot_every: c.raft.snapshot_every,
-            keep_after_snapshot: c.raft.keep_after_snapshot,
-        },
+        log_store: c.log_store,
+        raft: c.raft.clone(),
         rpc_timeout: Duration::from_millis(c.rpc_timeout_ms),
         client_timeout: Duration::from_millis(c.client_timeout_ms),
         net: crate::nemesis::net_base(c),

@@ -18,7 +18,7 @@ use faultline_consensus::{
 };
 
 use super::NodeId;
-use super::trace::{Event, Outcome, Trace};
+use super::trace::{CallOutcome, Event, Trace};
 
 /// The ip of client machine `k`.
 pub fn client_ip(k: u32) -> IpAddr {
@@ -93,9 +93,9 @@ impl WorldClient {
             Err(e) => Err(ClientError::Indeterminate(format!("client task lost: {e}"))),
         };
         let outcome = match &result {
-            Ok(v) => Outcome::Ok(format!("{v:?}")),
-            Err(e) if e.is_definite() => Outcome::Fail(e.reason().to_string()),
-            Err(e) => Outcome::Info(e.reason().to_string()),
+            Ok(v) => CallOutcome::Ok(format!("{v:?}")),
+            Err(e) if e.is_definite() => CallOutcome::Fail(e.reason().to_string()),
+            Err(e) => CallOutcome::Info(e.reason().to_string()),
         };
         self.trace.record(Event::Complete {
             client: self.id,

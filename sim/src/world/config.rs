@@ -8,8 +8,8 @@
 use std::ops::Range;
 use std::time::Duration;
 
-use faultline_consensus::System;
 use faultline_consensus::raft_io::RioTiming;
+use faultline_consensus::{LogStoreKind, System};
 use faultline_engine::vfs::{CrashModel, IoLatency};
 use serde::{Deserialize, Serialize};
 
@@ -17,15 +17,6 @@ use super::error::WorldError;
 
 /// The largest world we boot; node ips are `10.0.0.<id>`, so ids must stay well below 255.
 pub const MAX_NODES: usize = 9;
-
-/// Which Raft log store every node runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LogStore {
-    /// In memory: a killed node forgets its log and vote (only for scenarios without kills).
-    Memory,
-    /// Framed, checksummed log + vote file over the node's `SimVfs`; survives power failure.
-    Durable,
-}
 
 /// raft-io counts time in ticks; the world ticks every node this often.
 pub const RAFT_IO_TICK: Duration = Duration::from_millis(10);
@@ -128,7 +119,7 @@ pub struct WorldConfig {
     pub nodes: usize,
     /// The initial group: ids `1..=voters`; the others boot empty and can be added later.
     pub voters: usize,
-    pub log_store: LogStore,
+    pub log_store: LogStoreKind,
     pub raft: RaftTiming,
     /// Bound on every Raft RPC.
     pub rpc_timeout: Duration,
@@ -154,7 +145,7 @@ impl Default for WorldConfig {
             system: System::default(),
             nodes: 3,
             voters: 3,
-            log_store: LogStore::Durable,
+            log_store: LogStoreKind::Durable,
             raft: RaftTiming::default(),
             rpc_timeout: Duration::from_millis(500),
             client_timeout: Duration::from_secs(2),

@@ -58,13 +58,14 @@ use faultline_engine::vfs::SimVfs;
 use madsim::rand::Rng;
 
 pub use client::WorldClient;
-pub use config::{LogStore, NetBase, RAFT_IO_TICK, RaftTiming, WorldConfig};
+pub use config::{MAX_NODES, NetBase, RAFT_IO_TICK, RaftTiming, WorldConfig};
 pub use error::WorldError;
+pub use faultline_consensus::LogStoreKind;
 pub use network::{Host, Network};
 pub use node_slot::Status;
 pub use observer::ObservationLog;
 pub use runner::{Finding, RunSpec, run_seed, run_seeds, seeds_from_env};
-pub use trace::{Event, Outcome, Trace, TraceHash};
+pub use trace::{CallOutcome, Event, Trace, TraceHash};
 
 use node_slot::{NodeSlot, server_addr};
 use power_probe::PowerFailureProbe;

@@ -20,7 +20,6 @@ use faultline_engine::fnv::Fnv1a;
 use faultline_engine::vfs::SimVfs;
 
 use super::NodeId;
-use super::config::LogStore;
 use super::node_slot::{LocalFuture, NodeProgram, server_addr};
 use super::observer::ObservationLog;
 use super::trace::Trace;
@@ -37,7 +36,7 @@ pub struct ConsensusProgram {
     pub seed: u64,
     /// The initial group, ids `1..=voters`; a node outside it boots to be added later.
     pub voters: usize,
-    pub log_store: LogStore,
+    pub log_store: LogStoreKind,
     pub raft: openraft::Config,
     pub raft_io: RioTiming,
     pub rpc_timeout: Duration,
@@ -56,10 +55,7 @@ impl ConsensusProgram {
                 listen_addr: server_addr(self.id),
                 data_dir: PathBuf::from(DATA_DIR),
                 vfs: Arc::new(disk),
-                log_store: match self.log_store {
-                    LogStore::Memory => LogStoreKind::Memory,
-                    LogStore::Durable => LogStoreKind::Durable,
-                },
+                log_store: self.log_store,
                 raft: self.raft.clone(),
                 rpc_timeout: self.rpc_timeout,
                 observer,

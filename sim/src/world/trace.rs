@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::NodeId;
 use crate::history::nanos;
 
-/// What a client call ended with, in the history vocabulary.
+/// What a client call ended with, as text, in the history's vocabulary (its `Outcome`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Hash)]
-pub enum Outcome {
+pub enum CallOutcome {
     /// Definitely happened; the text is what the system answered.
     Ok(String),
     /// Definitely did not happen.
@@ -90,7 +90,7 @@ pub enum Event {
     Complete {
         client: u32,
         call: u64,
-        outcome: Outcome,
+        outcome: CallOutcome,
     },
     Admin {
         node: NodeId,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use faultline_consensus::snapshot::{SnapshotFile, SnapshotPayload};
 use faultline_engine::vfs::FaultKind;
-use faultline_sim::world::{Host, LogStore, NetBase, Trace, World, WorldConfig, program};
+use faultline_sim::world::{Host, LogStoreKind, NetBase, Trace, World, WorldConfig, program};
 use madsim::rand::Rng;
 
 use super::harness::Scenario;
@@ -112,7 +112,7 @@ pub fn apply_fault(seed: u64) -> Pin<Box<dyn Future<Output = Trace>>> {
         // The in-memory log store keeps the engine's apply the node's only disk writer, so the
         // scheduled fault hits exactly the apply of the next op.
         let config = WorldConfig {
-            log_store: LogStore::Memory,
+            log_store: LogStoreKind::Memory,
             ..WorldConfig::with_nodes(1)
         };
         let (w, c, mut reference) = world_with_collection(seed, config).await;
