@@ -12,8 +12,7 @@
 //! another crash.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use faultline_consensus::log_store::record::MetaRecord;
 use faultline_consensus::log_store::{DurableLog, LogCache};
@@ -21,7 +20,7 @@ use faultline_consensus::snapshot::{SnapshotFile, StoredSnapshot};
 use faultline_consensus::type_config::StoredMembership;
 use faultline_consensus::{Command, LogImage, TypeConfig};
 use faultline_engine::vfs::SplitMix64;
-use faultline_engine::{CrashModel, CrashReport, SimVfs, Vfs, VfsResult, WalOp};
+use faultline_engine::{CrashImages, CrashModel, CrashReport, SimVfs, Vfs, WalOp};
 use openraft::{CommittedLeaderId, EntryPayload, LogId, SnapshotMeta, Vote};
 
 type Entry = openraft::Entry<TypeConfig>;
@@ -30,65 +29,6 @@ const LOG_DIR: &str = "/n1/raft";
 const SM_DIR: &str = "/n1/sm";
 /// Harsh crash outcomes per crash point: seeds `0..SEEDS`, even seeds tearing sectors.
 const SEEDS: u64 = 6;
-
-/// A `Vfs` that forks the disk after every mutating operation, tagged with the workload step.
-#[derive(Debug)]
-struct Recorder {
-    inner: SimVfs,
-    step: AtomicUsize,
-    images: Mutex<Vec<(usize, SimVfs)>>,
-}
-
-impl Recorder {
-    fn snap<T>(&self, r: VfsResult<T>) -> VfsResult<T> {
-        let image = self.inner.fork();
-        let step = self.step.load(Ordering::SeqCst);
-        self.images.lock().unwrap().push((step, image));
-        r
-    }
-}
-
-impl Vfs for Recorder {
-    fn create_dir_all(&self, dir: &Path) -> VfsResult<()> {
-        self.snap(self.inner.create_dir_all(dir))
-    }
-    fn create(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.create(path))
-    }
-    fn exists(&self, path: &Path) -> VfsResult<bool> {
-        self.inner.exists(path)
-    }
-    fn len(&self, path: &Path) -> VfsResult<u64> {
-        self.inner.len(path)
-    }
-    fn read_at(&self, path: &Path, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
-        self.inner.read_at(path, offset, buf)
-    }
-    fn write_at(&self, path: &Path, offset: u64, data: &[u8]) -> VfsResult<()> {
-        self.snap(self.inner.write_at(path, offset, data))
-    }
-    fn append(&self, path: &Path, data: &[u8]) -> VfsResult<u64> {
-        self.snap(self.inner.append(path, data))
-    }
-    fn truncate(&self, path: &Path, len: u64) -> VfsResult<()> {
-        self.snap(self.inner.truncate(path, len))
-    }
-    fn sync(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.sync(path))
-    }
-    fn sync_dir(&self, dir: &Path) -> VfsResult<()> {
-        self.snap(self.inner.sync_dir(dir))
-    }
-    fn rename(&self, from: &Path, to: &Path) -> VfsResult<()> {
-        self.snap(self.inner.rename(from, to))
-    }
-    fn remove(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.remove(path))
-    }
-    fn list(&self, dir: &Path) -> VfsResult<Vec<String>> {
-        self.inner.list(dir)
-    }
-}
 
 fn log_id(term: u64, index: u64) -> LogId<u64> {
     LogId::new(CommittedLeaderId::new(term, 1), index)
@@ -147,11 +87,7 @@ fn record(seed: u64) -> (Vec<(usize, SimVfs)>, Vec<Held>) {
     let mut rng = SplitMix64::new(seed);
     let disk = SimVfs::new(seed);
     disk.set_crash_model(CrashModel::Harsh);
-    let rec = Arc::new(Recorder {
-        inner: disk,
-        step: AtomicUsize::new(0),
-        images: Mutex::new(Vec::new()),
-    });
+    let rec = Arc::new(CrashImages::new(disk));
     let (mut log, mut cache, _) = DurableLog::open(rec.clone(), Path::new(LOG_DIR)).unwrap();
     let snaps = SnapshotFile::new(rec.clone(), Path::new(SM_DIR));
     assert!(snaps.load().unwrap().is_none());
@@ -162,7 +98,7 @@ fn record(seed: u64) -> (Vec<(usize, SimVfs)>, Vec<Held>) {
     let (mut term, mut next, mut snap_id) = (1, 1, 0);
     let mut compactions = 0;
     for step in 0..90 {
-        rec.step.store(step, Ordering::SeqCst);
+        rec.set_step(step);
         match rng.below(10) {
             // Appends dominate, in batches that span sectors.
             0..=4 => {
@@ -220,7 +156,7 @@ fn record(seed: u64) -> (Vec<(usize, SimVfs)>, Vec<Held>) {
         });
     }
     assert!(compactions > 0, "the workload should compact the log file");
-    let images = std::mem::take(&mut *rec.images.lock().unwrap());
+    let images = rec.take_images();
     (images, held)
 }
 

@@ -13,83 +13,18 @@
 #![cfg(madsim)]
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use faultline_consensus::observe::Reporter;
 use faultline_consensus::raft_io::log_files::LogFiles;
 use faultline_consensus::raft_io::{RioLog, RioLogHandle, RioLogImage};
 use faultline_engine::vfs::SplitMix64;
-use faultline_engine::{CrashModel, CrashReport, SimVfs, Vfs, VfsResult};
+use faultline_engine::{CrashImages, CrashModel, CrashReport, SimVfs, Vfs};
 use raft_io::{HardState, LogEntry, RaftLog, Snapshot};
 
 const DIR: &str = "/n1/raft";
 /// Harsh crash outcomes per crash point: seeds `0..SEEDS`, even seeds tearing sectors.
 const SEEDS: u64 = 4;
-
-/// A `Vfs` that forks the disk after every mutating operation, tagged with the workload step.
-#[derive(Debug)]
-struct Recorder {
-    inner: SimVfs,
-    step: AtomicUsize,
-    images: Mutex<Vec<(usize, SimVfs)>>,
-    /// Rewrites of the log file (renames onto it).
-    rewrites: AtomicUsize,
-}
-
-impl Recorder {
-    fn snap<T>(&self, r: VfsResult<T>) -> VfsResult<T> {
-        let image = self.inner.fork();
-        let step = self.step.load(Ordering::SeqCst);
-        self.images.lock().unwrap().push((step, image));
-        r
-    }
-}
-
-impl Vfs for Recorder {
-    fn create_dir_all(&self, dir: &Path) -> VfsResult<()> {
-        self.snap(self.inner.create_dir_all(dir))
-    }
-    fn create(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.create(path))
-    }
-    fn exists(&self, path: &Path) -> VfsResult<bool> {
-        self.inner.exists(path)
-    }
-    fn len(&self, path: &Path) -> VfsResult<u64> {
-        self.inner.len(path)
-    }
-    fn read_at(&self, path: &Path, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
-        self.inner.read_at(path, offset, buf)
-    }
-    fn write_at(&self, path: &Path, offset: u64, data: &[u8]) -> VfsResult<()> {
-        self.snap(self.inner.write_at(path, offset, data))
-    }
-    fn append(&self, path: &Path, data: &[u8]) -> VfsResult<u64> {
-        self.snap(self.inner.append(path, data))
-    }
-    fn truncate(&self, path: &Path, len: u64) -> VfsResult<()> {
-        self.snap(self.inner.truncate(path, len))
-    }
-    fn sync(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.sync(path))
-    }
-    fn sync_dir(&self, dir: &Path) -> VfsResult<()> {
-        self.snap(self.inner.sync_dir(dir))
-    }
-    fn rename(&self, from: &Path, to: &Path) -> VfsResult<()> {
-        if to.ends_with("log") {
-            self.rewrites.fetch_add(1, Ordering::SeqCst);
-        }
-        self.snap(self.inner.rename(from, to))
-    }
-    fn remove(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.remove(path))
-    }
-    fn list(&self, dir: &Path) -> VfsResult<Vec<String>> {
-        self.inner.list(dir)
-    }
-}
 
 fn entry(term: u64, index: u64) -> LogEntry {
     // Large enough that a batch spans many sectors.
@@ -114,18 +49,13 @@ fn record(seed: u64) -> (Vec<(usize, SimVfs)>, Vec<RioLogImage>, usize) {
     let mut rng = SplitMix64::new(seed);
     let disk = SimVfs::new(seed);
     disk.set_crash_model(CrashModel::Harsh);
-    let rec = Arc::new(Recorder {
-        inner: disk,
-        step: AtomicUsize::new(0),
-        images: Mutex::new(Vec::new()),
-        rewrites: AtomicUsize::new(0),
-    });
+    let rec = Arc::new(CrashImages::new(disk));
     let (mut log, handle) = open(rec.clone());
     let mut held = vec![handle.contents().image()];
     let (mut term, mut snapshots) = (1u64, 0usize);
     let steps = 120;
     for step in 0..steps {
-        rec.step.store(step, Ordering::SeqCst);
+        rec.set_step(step);
         match rng.below(10) {
             0..=4 => {
                 let next = log.last_index() + 1;
@@ -183,10 +113,10 @@ fn record(seed: u64) -> (Vec<(usize, SimVfs)>, Vec<RioLogImage>, usize) {
     }
     assert!(snapshots > 5, "the workload should install snapshots");
     assert!(
-        rec.rewrites.load(Ordering::SeqCst) > 0,
+        rec.renamed_to().iter().any(|to| to.ends_with("log")),
         "the workload should rewrite the log file"
     );
-    let images = std::mem::take(&mut *rec.images.lock().unwrap());
+    let images = rec.take_images();
     (images, held, snapshots)
 }
 

@@ -59,6 +59,6 @@ pub use op::{Descriptor, Metric, OP_FORMAT_VERSION, WalOp, vector_from_bytes, ve
 pub use recovery::RecoveryReport;
 pub use search::{Filter, SearchHit, SearchParams};
 pub use vfs::{
-    CrashModel, CrashReport, FaultConfig, FaultKind, IoLatency, SimVfs, StdVfs, Vfs, VfsCounters,
-    VfsError, VfsResult,
+    CrashImages, CrashModel, CrashReport, FaultConfig, FaultKind, IoLatency, SimVfs, StdVfs, Vfs,
+    VfsCounters, VfsError, VfsResult,
 };

@@ -15,73 +15,12 @@
 mod common;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use common::{Model, apply_engine, view, workload};
-use faultline_engine::{CrashModel, CrashReport, Database, Options, SimVfs, Vfs, VfsResult};
+use faultline_engine::{CrashImages, CrashModel, CrashReport, Database, Options, SimVfs, Vfs};
 
 const DIR: &str = "/db";
-
-/// A `Vfs` that forks the disk after every mutating operation, tagged with how many workload
-/// steps had completed at that moment.
-#[derive(Debug)]
-struct Recorder {
-    inner: SimVfs,
-    step: AtomicUsize,
-    images: Mutex<Vec<(usize, SimVfs)>>,
-}
-
-impl Recorder {
-    fn snap<T>(&self, r: VfsResult<T>) -> VfsResult<T> {
-        let image = self.inner.fork();
-        let step = self.step.load(Ordering::SeqCst);
-        self.images.lock().unwrap().push((step, image));
-        r
-    }
-}
-
-impl Vfs for Recorder {
-    fn create_dir_all(&self, dir: &Path) -> VfsResult<()> {
-        self.snap(self.inner.create_dir_all(dir))
-    }
-    fn create(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.create(path))
-    }
-    fn exists(&self, path: &Path) -> VfsResult<bool> {
-        self.inner.exists(path)
-    }
-    fn len(&self, path: &Path) -> VfsResult<u64> {
-        self.inner.len(path)
-    }
-    fn read_at(&self, path: &Path, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
-        self.inner.read_at(path, offset, buf)
-    }
-    fn write_at(&self, path: &Path, offset: u64, data: &[u8]) -> VfsResult<()> {
-        self.snap(self.inner.write_at(path, offset, data))
-    }
-    fn append(&self, path: &Path, data: &[u8]) -> VfsResult<u64> {
-        self.snap(self.inner.append(path, data))
-    }
-    fn truncate(&self, path: &Path, len: u64) -> VfsResult<()> {
-        self.snap(self.inner.truncate(path, len))
-    }
-    fn sync(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.sync(path))
-    }
-    fn sync_dir(&self, dir: &Path) -> VfsResult<()> {
-        self.snap(self.inner.sync_dir(dir))
-    }
-    fn rename(&self, from: &Path, to: &Path) -> VfsResult<()> {
-        self.snap(self.inner.rename(from, to))
-    }
-    fn remove(&self, path: &Path) -> VfsResult<()> {
-        self.snap(self.inner.remove(path))
-    }
-    fn list(&self, dir: &Path) -> VfsResult<Vec<String>> {
-        self.inner.list(dir)
-    }
-}
 
 fn options() -> Options {
     Options {
@@ -96,16 +35,12 @@ fn record(seed: u64, mutations: usize, model: CrashModel) -> (Vec<(usize, SimVfs
     let steps = workload(seed, mutations);
     let disk = SimVfs::new(seed);
     disk.set_crash_model(model);
-    let rec = Arc::new(Recorder {
-        inner: disk,
-        step: AtomicUsize::new(0),
-        images: Mutex::new(Vec::new()),
-    });
+    let rec = Arc::new(CrashImages::new(disk));
     let mut db = Database::open_with(rec.clone(), DIR, options()).unwrap();
     let mut models = vec![Model::default()];
     let mut model = Model::default();
     for (i, step) in steps.iter().enumerate() {
-        rec.step.store(i, Ordering::SeqCst);
+        rec.set_step(i);
         let want = model.apply(step);
         let got = apply_engine(&mut db, step);
         assert_eq!(got.is_ok(), want, "step {i} {step:?}: {got:?}");
@@ -117,7 +52,7 @@ fn record(seed: u64, mutations: usize, model: CrashModel) -> (Vec<(usize, SimVfs
         checkpoints >= 4,
         "workload should cross checkpoints, got {checkpoints}"
     );
-    let images = std::mem::take(&mut *rec.images.lock().unwrap());
+    let images = rec.take_images();
     (images, models)
 }
 

@@ -95,6 +95,7 @@
 //! fault and latency streams. [`CrashReport`] says what a crash did, per file.
 
 mod crash;
+mod crash_images;
 mod device;
 mod faults;
 mod harsh_file;
@@ -111,6 +112,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crash::{CrashModel, CrashReport, FileCrash};
+pub use crash_images::CrashImages;
 pub use device::Clock;
 pub use faults::{FaultConfig, FaultKind, VfsCounters};
 pub use latency::{IoLatency, LatencyError, MAX_SLOWDOWN, MAX_US, StallSpan, SyncStall, Tail};
