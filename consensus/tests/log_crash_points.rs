@@ -20,7 +20,7 @@ use faultline_consensus::snapshot::{SnapshotFile, StoredSnapshot};
 use faultline_consensus::type_config::StoredMembership;
 use faultline_consensus::{Command, LogImage, TypeConfig};
 use faultline_engine::vfs::SplitMix64;
-use faultline_engine::{CrashImages, CrashModel, CrashReport, SimVfs, Vfs, WalOp};
+use faultline_engine::{CrashImages, CrashModel, CrashReport, SimVfs, WalOp};
 use openraft::{CommittedLeaderId, EntryPayload, LogId, SnapshotMeta, Vote};
 
 type Entry = openraft::Entry<TypeConfig>;

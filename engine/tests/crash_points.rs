@@ -14,11 +14,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use common::{Model, apply_engine, view, workload};
-use faultline_engine::{CrashImages, CrashModel, CrashReport, Database, Options, SimVfs, Vfs};
+use faultline_engine::{CrashImages, CrashModel, CrashReport, Database, Options, SimVfs};
 
 const DIR: &str = "/db";
 
