@@ -1,6 +1,6 @@
 //! The `faultline` binary end to end: usage errors exit 2 with a clear message, `plan` prints
-//! a plan `repro --plan` accepts, `repro` writes the four report files, and a fresh-process
-//! replay gives the same trace hash as a run in this process.
+//! a plan `repro --plan` accepts, `repro` writes the four report files, a fresh-process
+//! replay gives the same trace hash as a run in this process, and `bench` prints its CPU ratio.
 
 use std::process::{Command, Output};
 
@@ -131,4 +131,22 @@ fn run_with_determinism_check_passes_and_prints_the_table() {
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
     assert!(out.contains("sim-s/wall-s"), "{out}");
     assert!(out.contains("partition"), "{out}");
+}
+
+#[test]
+fn bench_with_one_seed_exits_0_and_prints_the_cpu_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let o = faultline(&["bench", "--seeds", "1", "--json", json.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ratio campaign/bare of cpu-us per acknowledged op: ")),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["campaign"]["seeds"], report["bare"]["seeds"]);
+    assert!(report["bare"]["ops_ok"].as_u64().unwrap() > 0);
 }

@@ -6,6 +6,7 @@
 //! before an answer: an `unknown` seed), 4 vacuous (a seed did not exercise its scenario).
 //! `--allow-unknown` / `--allow-vacuous` let 3 and 4 exit 0; a failure always wins.
 
+mod bench;
 mod bugs;
 #[cfg(feature = "planted-bugs")]
 mod bugs_shrink;
@@ -62,6 +63,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Measure how fast campaigns catch each planted bug (a `--features planted-bugs` build).
     Bugs(bugs::BugsArgs),
+    /// Measure the campaign's CPU cost per acknowledged op against a bare openraft on madsim.
+    Bench(bench::BenchArgs),
     /// Run a plan read from stdin and print its trace hash and trace (fresh-process replays).
     #[command(hide = true, name = "replay-trace")]
     ReplayTrace(replay_trace::ReplayTraceArgs),
@@ -102,6 +105,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::ReplayTrace(args) => replay_trace::run(&args),
         Command::Bugs(args) => bugs::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(Exit::Success) => ExitCode::SUCCESS,

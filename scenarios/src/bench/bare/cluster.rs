@@ -1,0 +1,168 @@
+//! One seed of the bare reference: three openraft nodes on madsim (in-memory log, no-op state
+//! machine, madsim RPC transport), one sequential client writing `writes` values through
+//! `Raft::client_write` on the leader, and one fault: when half the writes are acknowledged the
+//! leader is isolated (all its links clogged) for [`ISOLATION`], then healed. The client
+//! retries a write that timed out or was refused on the next node, or on the leader a refusal
+//! names.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_sim::world::RaftTiming;
+use madsim::net::{Endpoint, NetSim};
+use openraft::BasicNode;
+
+use super::network::{Msg, Peers, Reply, call, serve};
+use super::state_machine::NoopMachine;
+use super::store::MemLog;
+use super::types::{NodeId, Raft};
+
+/// Nodes in the group.
+pub const NODES: u64 = 3;
+/// How long the leader stays isolated.
+pub const ISOLATION: Duration = Duration::from_secs(1);
+/// Bound on one client write (the standard campaign's world uses the same).
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The client's pause before retrying a write on another node.
+pub const RETRY_PAUSE: Duration = Duration::from_millis(50);
+const PORT: u16 = 7000;
+const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 7, 1, 1));
+
+fn addr(id: NodeId) -> SocketAddr {
+    let last = u8::try_from(id).expect("a handful of nodes");
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 7, 0, last)), PORT)
+}
+
+/// What one seed did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedOutcome {
+    /// Writes the client got acknowledged.
+    pub acked: u64,
+    /// The leader isolated halfway (`None`: no leader was known then, or too few writes).
+    pub isolated: Option<NodeId>,
+    /// The highest term any node reached.
+    pub max_term: u64,
+}
+
+/// Runs one seed (inside a fresh madsim runtime).
+pub async fn run(writes: u64) -> SeedOutcome {
+    let config = Arc::new(
+        RaftTiming::default()
+            .to_openraft()
+            .expect("the default timing is valid"),
+    );
+    let handle = madsim::runtime::Handle::current();
+    let mut nodes: Vec<(madsim::task::NodeId, Raft)> = Vec::new();
+    for id in 1..=NODES {
+        let node = handle
+            .create_node()
+            .name(format!("bare{id}"))
+            .ip(addr(id).ip())
+            .build();
+        let config = config.clone();
+        let raft = node
+            .spawn(async move {
+                let ep = Endpoint::bind(addr(id)).await.expect("binding a node");
+                let raft = Raft::new(
+                    id,
+                    config,
+                    Peers::new(id, ep.clone()),
+                    MemLog::default(),
+                    NoopMachine::default(),
+                )
+                .await
+                .expect("starting a node");
+                serve(&ep, raft.clone());
+                raft
+            })
+            .await
+            .expect("booting a node");
+        nodes.push((node.id(), raft));
+    }
+    let members: BTreeMap<NodeId, BasicNode> = (1..=NODES)
+        .map(|id| (id, BasicNode::new(addr(id))))
+        .collect();
+    nodes[0]
+        .1
+        .initialize(members)
+        .await
+        .expect("initializing the group");
+
+    let client = handle.create_node().name("client").ip(CLIENT_IP).build();
+    let (halfway, reached) = tokio::sync::oneshot::channel();
+    let writer = client.spawn(write_all(writes, halfway));
+    let mut isolated = None;
+    if reached.await.is_ok() {
+        let mut leader = None;
+        for (_, raft) in &nodes {
+            leader = leader.or(raft.current_leader().await);
+        }
+        let target = leader.and_then(|l| nodes.get(usize::try_from(l).ok()? - 1));
+        if let Some((sim_id, _)) = target {
+            isolated = leader;
+            let net = NetSim::current();
+            net.clog_node(*sim_id);
+            madsim::time::sleep(ISOLATION).await;
+            net.unclog_node(*sim_id);
+        }
+    }
+    let acked = writer.await.expect("the client finishes");
+    let max_term = nodes
+        .iter()
+        .map(|(_, raft)| raft.metrics().borrow().current_term)
+        .max()
+        .unwrap_or(0);
+    SeedOutcome {
+        acked,
+        isolated,
+        max_term,
+    }
+}
+
+/// The client: writes `0..writes` one after another; says when half are acknowledged.
+async fn write_all(writes: u64, halfway: tokio::sync::oneshot::Sender<()>) -> u64 {
+    let ep = Endpoint::bind(SocketAddr::new(CLIENT_IP, 0))
+        .await
+        .expect("binding the client");
+    let mut halfway = Some(halfway);
+    let mut leader: NodeId = 1;
+    let mut acked = 0;
+    for value in 0..writes {
+        loop {
+            match call(&ep, addr(leader), &Msg::Write(value), CLIENT_TIMEOUT).await {
+                Ok(Reply::Write(Ok(_))) => break,
+                Ok(Reply::Write(Err(Some(to)))) if to != leader => leader = to,
+                _ => {
+                    leader = leader % NODES + 1;
+                    madsim::time::sleep(RETRY_PAUSE).await;
+                }
+            }
+        }
+        acked += 1;
+        if acked == writes / 2
+            && let Some(tx) = halfway.take()
+        {
+            let _ = tx.send(());
+        }
+    }
+    acked
+}
+
+#[cfg(test)]
+mod tests {
+    use faultline_sim::world::{RunSpec, WorldConfig, run_seed};
+
+    use super::*;
+
+    #[test]
+    fn a_seed_acknowledges_every_write_across_a_leader_isolation() {
+        let spec = RunSpec::from(&WorldConfig::default());
+        let outcome = run_seed(7, &spec, || run(40)).expect("the seed runs to its end");
+        assert_eq!(outcome.acked, 40);
+        assert!(outcome.isolated.is_some(), "{outcome:?}");
+        // The isolated leader's followers elected another leader in a later term.
+        assert!(outcome.max_term >= 2, "{outcome:?}");
+    }
+}

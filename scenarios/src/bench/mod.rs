@@ -1,0 +1,211 @@
+//! `faultline bench`: what the harness costs. Measures, in one process, the standard campaign
+//! (what `faultline run --scenario all --seeds N --jobs 1` runs, through the same runner) and a
+//! [`bare`] reference (the real openraft on madsim with an in-memory log, a no-op state machine
+//! and one leader isolation, writing as many values per seed as the campaign acknowledges on
+//! average), both on one job, and reports for each seeds per second, simulated seconds per
+//! wall second, acknowledged operations and process CPU time per acknowledged operation
+//! ([`cpu`]), and the ratio of the two CPU costs.
+//!
+//! Wall and CPU time are measured around each side, outside any simulation.
+
+pub mod bare;
+pub mod cpu;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use faultline_sim::world::{RunSpec, WorldConfig, run_seed};
+use serde::Serialize;
+
+use crate::catalog;
+use crate::runner::{RunnerConfig, run_batch};
+
+/// What one side of the bench measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub name: String,
+    pub seeds: u64,
+    /// Seeds that did not pass (campaign) or panicked (bare reference).
+    pub not_passed: u64,
+    pub ops_ok: u64,
+    pub wall_secs: f64,
+    pub sim_secs: f64,
+    pub cpu_secs: f64,
+    pub seeds_per_sec: f64,
+    pub sim_secs_per_wall_sec: f64,
+    pub cpu_us_per_op: f64,
+}
+
+impl Side {
+    fn new(
+        name: &str,
+        seeds: u64,
+        not_passed: u64,
+        ops_ok: u64,
+        sim: Duration,
+        m: Measured,
+    ) -> Side {
+        let per = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let (wall, cpu) = (m.wall.as_secs_f64(), m.cpu.as_secs_f64());
+        Side {
+            name: name.to_string(),
+            seeds,
+            not_passed,
+            ops_ok,
+            wall_secs: wall,
+            sim_secs: sim.as_secs_f64(),
+            cpu_secs: cpu,
+            seeds_per_sec: per(seeds as f64, wall),
+            sim_secs_per_wall_sec: per(sim.as_secs_f64(), wall),
+            cpu_us_per_op: per(cpu * 1e6, ops_ok as f64),
+        }
+    }
+}
+
+/// Both sides and how they compare.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Seeds per scenario of the campaign.
+    pub seeds_per_scenario: u64,
+    /// Writes per seed of the bare reference (the campaign's acknowledged ops per seed).
+    pub writes_per_seed: u64,
+    pub campaign: Side,
+    pub bare: Side,
+    /// Campaign CPU µs per acknowledged op over the bare reference's.
+    pub cpu_ratio: f64,
+}
+
+impl Report {
+    /// The table and the ratio line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<10}  {:>6}  {:>10}  {:>8}  {:>12}  {:>8}  {:>9}  {:>11}",
+            "side",
+            "seeds",
+            "not-passed",
+            "seeds/s",
+            "sim-s/wall-s",
+            "ops-ok",
+            "cpu-s",
+            "cpu-us/op"
+        );
+        for s in [&self.campaign, &self.bare] {
+            let _ = writeln!(
+                out,
+                "{:<10}  {:>6}  {:>10}  {:>8.2}  {:>12.1}  {:>8}  {:>9.2}  {:>11.1}",
+                s.name,
+                s.seeds,
+                s.not_passed,
+                s.seeds_per_sec,
+                s.sim_secs_per_wall_sec,
+                s.ops_ok,
+                s.cpu_secs,
+                s.cpu_us_per_op
+            );
+        }
+        let _ = writeln!(
+            out,
+            "campaign: {} seeds per scenario; bare: {} writes per seed, one leader isolation",
+            self.seeds_per_scenario, self.writes_per_seed
+        );
+        let _ = writeln!(
+            out,
+            "ratio campaign/bare of cpu-us per acknowledged op: {:.1}",
+            self.cpu_ratio
+        );
+        out
+    }
+}
+
+/// Wall and process CPU time of one side.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Runs `f`, measuring its wall and process CPU time.
+fn measure<T>(f: impl FnOnce() -> T) -> Result<(T, Measured)> {
+    let cpu = cpu::process_cpu()?;
+    // The bench measures the harness from outside the simulation: the wall clock is the
+    // quantity being reported.
+    #[allow(clippy::disallowed_methods)]
+    let started = Instant::now();
+    let out = f();
+    let wall = started.elapsed();
+    let cpu = cpu::process_cpu()?.saturating_sub(cpu);
+    Ok((out, Measured { wall, cpu }))
+}
+
+/// Both sides: the campaign with `seeds_per_scenario` seeds of every scenario under `config`
+/// (one job), then the bare reference with as many seeds in all. `progress` hears each phase.
+pub fn run(
+    seeds_per_scenario: u64,
+    config: &RunnerConfig,
+    progress: &dyn Fn(&str),
+) -> Result<Report> {
+    let scenarios = catalog::select("all")?;
+    let seeds: Vec<u64> = (1..=seeds_per_scenario).collect();
+    progress(&format!(
+        "campaign: {} scenarios x {seeds_per_scenario} seeds",
+        scenarios.len()
+    ));
+    let (results, m) = measure(|| {
+        scenarios
+            .iter()
+            .flat_map(|s| run_batch(*s, &seeds, config, &|_| {}))
+            .collect::<Vec<_>>()
+    })?;
+    let ops_ok: u64 = results
+        .iter()
+        .filter_map(|r| r.verdict.as_ref())
+        .map(|v| v.stats.ops_ok)
+        .sum();
+    let sim = results.iter().map(|r| r.sim).sum();
+    let not_passed = results.iter().filter(|r| !r.passed()).count() as u64;
+    let n = results.len() as u64;
+    let campaign = Side::new("campaign", n, not_passed, ops_ok, sim, m);
+
+    let writes = ((ops_ok + n / 2) / n.max(1)).max(1);
+    progress(&format!("bare: {n} seeds x {writes} writes"));
+    let bare_seeds: Vec<u64> = (1..=n).collect();
+    let spec = RunSpec::from(&WorldConfig::default());
+    let (runs, m) = measure(|| {
+        bare_seeds
+            .iter()
+            .map(|&seed| {
+                run_seed(seed, &spec, move || async move {
+                    let outcome = bare::cluster::run(writes).await;
+                    (outcome.acked, madsim::time::TimeHandle::current().elapsed())
+                })
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let done: Vec<(u64, Duration)> = runs
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    let bare = Side::new(
+        "bare",
+        n,
+        (runs.len() - done.len()) as u64,
+        done.iter().map(|(ops, _)| ops).sum(),
+        done.iter().map(|(_, sim)| *sim).sum(),
+        m,
+    );
+    let cpu_ratio = if bare.cpu_us_per_op > 0.0 {
+        campaign.cpu_us_per_op / bare.cpu_us_per_op
+    } else {
+        0.0
+    };
+    Ok(Report {
+        seeds_per_scenario,
+        writes_per_seed: writes,
+        campaign,
+        bare,
+        cpu_ratio,
+    })
+}
