@@ -1,13 +1,44 @@
 //! `ClusterPlan`: the shape of the simulated cluster a plan runs on — node and voter counts,
 //! the log store, Raft timing, RPC and client timeouts, the network's base latency and loss,
 //! and the disks' latency model. Plain data; `run` turns it into the world's config. The settings a
-//! world has too (the log store kind, the Raft timing, the node limit) are the world's own types.
+//! world has too (the log store kind, the Raft timing, the node limit) are defined here, once,
+//! and the world's config uses them.
 
 use faultline_engine::vfs::IoLatency;
 use serde::{Deserialize, Serialize};
 
 use super::error::PlanError;
-use crate::world::{LogStoreKind, MAX_NODES, RaftTiming};
+pub use faultline_consensus::LogStoreKind;
+
+/// The largest world we boot; node ips are `10.0.0.<id>`, so ids must stay well below 255.
+pub const MAX_NODES: usize = 9;
+
+/// Raft timing and compaction policy, in milliseconds / entries (openraft's terms; raft-io
+/// gets the same in ticks, see `RaftTiming::to_raft_io` in the world).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftTiming {
+    pub heartbeat_ms: u64,
+    pub election_min_ms: u64,
+    pub election_max_ms: u64,
+    /// Build a snapshot automatically after this many entries; `None`: only on request.
+    pub snapshot_every: Option<u64>,
+    /// Entries kept in the log behind the last snapshot before purging them.
+    pub keep_after_snapshot: u64,
+}
+
+impl Default for RaftTiming {
+    fn default() -> Self {
+        // The production defaults of openraft scaled down: elections resolve within a few
+        // hundred simulated milliseconds, which keeps seeds short.
+        RaftTiming {
+            heartbeat_ms: 50,
+            election_min_ms: 150,
+            election_max_ms: 300,
+            snapshot_every: None,
+            keep_after_snapshot: 1000,
+        }
+    }
+}
 
 /// The simulated cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

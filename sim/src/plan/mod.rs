@@ -21,8 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use faultline_consensus::System;
 
-pub use crate::world::{LogStoreKind, MAX_NODES, RaftTiming};
-pub use cluster::ClusterPlan;
+pub use cluster::{ClusterPlan, LogStoreKind, MAX_NODES, RaftTiming};
 pub use error::PlanError;
 pub use fault::{Aim, DiskFault, DiskFaultKind, Fault, NodeRef, ScheduledFault};
 pub use liveness::LivenessPlan;

@@ -14,39 +14,10 @@ use faultline_engine::vfs::{CrashModel, IoLatency};
 use serde::{Deserialize, Serialize};
 
 use super::error::WorldError;
-
-/// The largest world we boot; node ips are `10.0.0.<id>`, so ids must stay well below 255.
-pub const MAX_NODES: usize = 9;
+use crate::plan::{MAX_NODES, RaftTiming};
 
 /// raft-io counts time in ticks; the world ticks every node this often.
 pub const RAFT_IO_TICK: Duration = Duration::from_millis(10);
-
-/// Raft timing and compaction policy, in milliseconds / entries (openraft's terms; raft-io
-/// gets the same in ticks, see [`RaftTiming::to_raft_io`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RaftTiming {
-    pub heartbeat_ms: u64,
-    pub election_min_ms: u64,
-    pub election_max_ms: u64,
-    /// Build a snapshot automatically after this many entries; `None`: only on request.
-    pub snapshot_every: Option<u64>,
-    /// Entries kept in the log behind the last snapshot before purging them.
-    pub keep_after_snapshot: u64,
-}
-
-impl Default for RaftTiming {
-    fn default() -> Self {
-        // The production defaults of openraft scaled down: elections resolve within a few
-        // hundred simulated milliseconds, which keeps seeds short.
-        RaftTiming {
-            heartbeat_ms: 50,
-            election_min_ms: 150,
-            election_max_ms: 300,
-            snapshot_every: None,
-            keep_after_snapshot: 1000,
-        }
-    }
-}
 
 impl RaftTiming {
     /// The openraft config every node of the world gets.

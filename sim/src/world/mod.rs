@@ -57,8 +57,9 @@ use faultline_consensus::{EngineProbe, Node, NodeRole, NodeStatus, System, Syste
 use faultline_engine::vfs::SimVfs;
 use madsim::rand::Rng;
 
+pub use crate::plan::{MAX_NODES, RaftTiming};
 pub use client::WorldClient;
-pub use config::{MAX_NODES, NetBase, RAFT_IO_TICK, RaftTiming, WorldConfig};
+pub use config::{NetBase, RAFT_IO_TICK, WorldConfig};
 pub use error::WorldError;
 pub use faultline_consensus::LogStoreKind;
 pub use network::{Host, Network};
