@@ -96,7 +96,8 @@ impl ScenarioStats {
     }
 }
 
-fn per(a: f64, b: f64) -> f64 {
+/// `a / b`, or 0 when `b` is not positive (an empty run has no rate).
+pub(crate) fn per(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
 

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::catalog;
 use crate::runner::{RunnerConfig, run_batch};
+use crate::stats::per;
 
 /// What one side of the bench measured.
 #[derive(Debug, Clone, Serialize)]
@@ -46,7 +47,6 @@ impl Side {
         sim: Duration,
         m: Measured,
     ) -> Side {
-        let per = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let (wall, cpu) = (m.wall.as_secs_f64(), m.cpu.as_secs_f64());
         Side {
             name: name.to_string(),
@@ -196,11 +196,7 @@ pub fn run(
         done.iter().map(|(_, sim)| *sim).sum(),
         m,
     );
-    let cpu_ratio = if bare.cpu_us_per_op > 0.0 {
-        campaign.cpu_us_per_op / bare.cpu_us_per_op
-    } else {
-        0.0
-    };
+    let cpu_ratio = per(campaign.cpu_us_per_op, bare.cpu_us_per_op);
     Ok(Report {
         seeds_per_scenario,
         writes_per_seed: writes,
