@@ -110,7 +110,7 @@ impl Nemesis {
     /// waiting for its moment; [`Nemesis::run`] gives it a task of its own instead.
     pub async fn apply(&self, fault: &Fault) -> FaultResult {
         let w = &*self.world;
-        if fault.targets_leader() && !matches!(fault, Fault::Aimed { .. }) {
+        if fault.targets_leader() {
             resolve::await_leader(w).await;
         }
         let removed = self.removed();

@@ -223,7 +223,9 @@ impl Fault {
         }
     }
 
-    /// Whether the fault acts on the leader, so needs one when it strikes.
+    /// Whether the fault acts on the leader, so needs one when it strikes. An aimed fault finds
+    /// its node at its moment; its blunt counterpart waits for a leader itself
+    /// ([`Aim::blunt_targets_leader`]).
     pub fn targets_leader(&self) -> bool {
         match self {
             Fault::IsolateLeader | Fault::TransferLeader => true,
@@ -235,7 +237,6 @@ impl Fault {
             | Fault::Snapshot { node }
             | Fault::Purge { node }
             | Fault::RemoveVoter { node } => *node == NodeRef::Leader,
-            Fault::Aimed { aim, .. } => aim.blunt_targets_leader(),
             _ => false,
         }
     }
