@@ -196,7 +196,7 @@ impl Observation {
 pub trait Observer: Send + Sync + fmt::Debug + 'static {
     fn observe(&self, event: Observation);
 
-    /// A frame the node wrote to the network (its FNV-1a digest): folded into the run's
+    /// A frame the node wrote to the network (its `frame_digest`): folded into the run's
     /// fingerprint, so two runs that send different bytes differ.
     fn wire(&self, _frame_digest: u64) {}
 }
@@ -291,7 +291,7 @@ pub fn entry_ref(e: &Entry) -> EntryRef {
         EntryPayload::Normal(cmd) => {
             h.write(b"normal");
             h.write_u64(cmd.request_id);
-            h.write(&cmd.op.encode());
+            cmd.op.digest_into(&mut h);
             EntryKind::Normal
         }
         EntryPayload::Membership(m) => {

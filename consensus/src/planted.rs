@@ -20,7 +20,7 @@ pub async fn ack_on_propose(
     let applied = lock_state(state).observe(&op);
     let log_index = raft.metrics().borrow().last_log_index.map_or(1, |i| i + 1);
     let outcome = raft
-        .client_write_ff(Command { request_id, op })
+        .client_write_ff(Command::new(request_id, op))
         .await
         .map_err(|f| ServerError::Uncertain(f.to_string()))?;
     // The receiver of the real outcome is dropped: nobody waits for the commit.
@@ -34,10 +34,9 @@ pub fn lossy_vectors(
     mut rpc: openraft::raft::AppendEntriesRequest<crate::type_config::TypeConfig>,
 ) -> openraft::raft::AppendEntriesRequest<crate::type_config::TypeConfig> {
     for e in &mut rpc.entries {
-        if let openraft::EntryPayload::Normal(Command {
-            op: WalOp::Upsert { vector, .. },
-            ..
-        }) = &mut e.payload
+        if let openraft::EntryPayload::Normal(cmd) = &mut e.payload
+            // A copy when shared: the sender's own log keeps the exact vector.
+            && let WalOp::Upsert { vector, .. } = std::sync::Arc::make_mut(&mut cmd.op)
             && let Ok(v) = faultline_engine::vector_from_bytes(vector)
         {
             let rounded: Vec<f32> = v.iter().map(|x| (x * 1000.0).round() / 1000.0).collect();

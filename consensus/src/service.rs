@@ -279,7 +279,7 @@ impl Service {
         }
         let resp = self
             .raft
-            .client_write(Command { request_id, op })
+            .client_write(Command::new(request_id, op))
             .await
             .map_err(write_error)?;
         let r = resp.data;

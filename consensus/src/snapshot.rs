@@ -67,6 +67,7 @@ impl SnapshotPayload {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredSnapshot {
     pub meta: SnapshotMeta<NodeId, openraft::BasicNode>,
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
 

@@ -90,7 +90,7 @@ impl SmState {
                 Applied::NoOp,
                 Effect::Membership(StoredMembership::new(Some(log_id), m.clone())),
             ),
-            EntryPayload::Normal(cmd) => self.stage_op(cmd.op.clone(), log_id)?,
+            EntryPayload::Normal(cmd) => self.stage_op(WalOp::clone(&cmd.op), log_id)?,
         };
         Ok(Staged {
             log_id,

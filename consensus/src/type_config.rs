@@ -6,6 +6,7 @@
 //! collection id assigned …), which the client records.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use faultline_engine::WalOp;
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,18 @@ pub type NodeId = u64;
 pub struct Command {
     /// Chosen by the client; unique per logical request (not interpreted by the state machine).
     pub request_id: u64,
-    /// The engine operation the entry applies.
-    pub op: WalOp,
+    /// The engine operation the entry applies. Shared: openraft clones entries on every read
+    /// of the log and every replication batch, and an op carries a whole vector.
+    pub op: Arc<WalOp>,
+}
+
+impl Command {
+    pub fn new(request_id: u64, op: WalOp) -> Command {
+        Command {
+            request_id,
+            op: Arc::new(op),
+        }
+    }
 }
 
 /// What applying one entry observed.

@@ -27,7 +27,8 @@ fn entry(term: u64, index: u64) -> Entry {
             op: WalOp::Delete {
                 collection_id: 1,
                 external_id: index,
-            },
+            }
+            .into(),
         }),
     }
 }

@@ -34,7 +34,7 @@ fn entry(index: u64, op: WalOp) -> Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
         payload: EntryPayload::Normal(Command {
             request_id: index,
-            op,
+            op: op.into(),
         }),
     }
 }

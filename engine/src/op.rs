@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fnv::Fnv1a;
 
 /// Version byte in front of every encoded op (and op list). Bump on any layout change.
 pub const OP_FORMAT_VERSION: u8 = 1;
@@ -49,8 +50,10 @@ pub enum WalOp {
         collection_id: u64,
         external_id: u64,
         /// `dim` little-endian `f32`s.
+        #[serde(with = "serde_bytes")]
         vector: Vec<u8>,
         /// A JSON document.
+        #[serde(with = "serde_bytes")]
         payload: Vec<u8>,
     },
     Delete {
@@ -63,6 +66,14 @@ impl WalOp {
     /// Versioned binary encoding of one op.
     pub fn encode(&self) -> Vec<u8> {
         encode_versioned(self)
+    }
+
+    /// Feeds [`WalOp::encode`]'s bytes to `hasher` without building them: the same digest as
+    /// hashing the encoding, for observers that fingerprint every replicated entry.
+    pub fn digest_into(&self, hasher: &mut Fnv1a) {
+        hasher.write(&[OP_FORMAT_VERSION]);
+        // Hashing never fails, so neither can serialising into it.
+        let _ = postcard::serialize_with_flavor(self, HashingFlavor(hasher));
     }
 
     /// Decodes [`WalOp::encode`]'s output; rejects other versions, garbage and trailing bytes.
@@ -78,6 +89,27 @@ impl WalOp {
             | WalOp::Upsert { collection_id, .. }
             | WalOp::Delete { collection_id, .. } => *collection_id,
         }
+    }
+}
+
+/// A postcard output that hashes what it is given instead of storing it.
+struct HashingFlavor<'a>(&'a mut Fnv1a);
+
+impl postcard::ser_flavors::Flavor for HashingFlavor<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.write(&[byte]);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        self.0.write(bytes);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
 
@@ -169,6 +201,42 @@ mod tests {
             Err(Error::Decode { .. })
         ));
         assert!(matches!(WalOp::decode(&[]), Err(Error::Decode { .. })));
+    }
+
+    #[test]
+    fn the_digest_is_the_hash_of_the_encoding() {
+        let ops = [
+            sample(),
+            WalOp::CreateCollection {
+                collection_id: 1,
+                name: "c".into(),
+                descriptor: Descriptor {
+                    dim: 2,
+                    metric: Metric::Cosine,
+                },
+            },
+            WalOp::Delete {
+                collection_id: 3,
+                external_id: 42,
+            },
+        ];
+        for op in ops {
+            let mut streamed = Fnv1a::new();
+            op.digest_into(&mut streamed);
+            assert_eq!(streamed.finish(), crate::fnv::fnv1a(&op.encode()), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn byte_fields_encode_as_postcard_byte_strings() {
+        // `serde_bytes` must not change the layout: a length, then the bytes as they are.
+        let op = sample();
+        let bytes = op.encode();
+        let vector = vector_to_bytes(&[1.0, -2.5]);
+        let at = bytes
+            .windows(vector.len() + 1)
+            .position(|w| w[0] == 8 && w[1..] == vector[..]);
+        assert!(at.is_some(), "{bytes:?}");
     }
 
     #[test]

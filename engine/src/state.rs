@@ -97,32 +97,7 @@ impl Schema {
                 self.by_name.remove(&name);
                 Ok(Prepared::Drop { id: *collection_id })
             }
-            WalOp::Upsert {
-                collection_id,
-                external_id,
-                vector,
-                payload,
-            } => {
-                let dim = self.descriptor(*collection_id)?.dim;
-                let v = vector_from_bytes(vector)?;
-                validate_vector(dim, &v)?;
-                let payload = parse_payload(payload, limits.max_payload_bytes)?;
-                Ok(Prepared::Upsert {
-                    collection: *collection_id,
-                    id: *external_id,
-                    point: Point::new(v, payload),
-                })
-            }
-            WalOp::Delete {
-                collection_id,
-                external_id,
-            } => {
-                self.descriptor(*collection_id)?;
-                Ok(Prepared::Delete {
-                    collection: *collection_id,
-                    id: *external_id,
-                })
-            }
+            _ => prepare_record_op(op, limits, |id| self.descriptor(id)),
         }
     }
 
@@ -131,6 +106,49 @@ impl Schema {
             .get(&id)
             .map(|(_, d)| *d)
             .ok_or(Error::UnknownCollectionId { id })
+    }
+}
+
+/// Validates an upsert or a delete against the collection shapes `descriptor` knows. Such an
+/// op never changes the schema, so a batch of them needs no copy of it. A create or a drop is
+/// validated against `descriptor` alone: their callers take them to `Schema::prepare`, which
+/// also checks names and updates the schema.
+fn prepare_record_op(
+    op: &WalOp,
+    limits: Limits,
+    descriptor: impl Fn(u64) -> Result<Descriptor>,
+) -> Result<Prepared> {
+    match op {
+        WalOp::Upsert {
+            collection_id,
+            external_id,
+            vector,
+            payload,
+        } => {
+            let dim = descriptor(*collection_id)?.dim;
+            let v = vector_from_bytes(vector)?;
+            validate_vector(dim, &v)?;
+            let payload = parse_payload(payload, limits.max_payload_bytes)?;
+            Ok(Prepared::Upsert {
+                collection: *collection_id,
+                id: *external_id,
+                point: Point::new(v, payload),
+            })
+        }
+        WalOp::Delete {
+            collection_id,
+            external_id,
+        } => {
+            descriptor(*collection_id)?;
+            Ok(Prepared::Delete {
+                collection: *collection_id,
+                id: *external_id,
+            })
+        }
+        WalOp::CreateCollection { .. } | WalOp::DropCollection { .. } => Err(Error::Decode {
+            what: "record op",
+            reason: "a schema change is not a record op".into(),
+        }),
     }
 }
 
@@ -180,6 +198,24 @@ impl State {
 
     /// Validates `ops` as one sequence (later ops see earlier creates and drops).
     pub fn prepare_all(&self, ops: &[WalOp], limits: Limits) -> Result<Vec<Prepared>> {
+        let changes_schema = |op: &WalOp| {
+            matches!(
+                op,
+                WalOp::CreateCollection { .. } | WalOp::DropCollection { .. }
+            )
+        };
+        if !ops.iter().any(changes_schema) {
+            let descriptor = |id| {
+                self.collections
+                    .get(&id)
+                    .map(|c| c.descriptor)
+                    .ok_or(Error::UnknownCollectionId { id })
+            };
+            return ops
+                .iter()
+                .map(|op| prepare_record_op(op, limits, descriptor))
+                .collect();
+        }
         let mut schema = self.schema();
         ops.iter().map(|op| schema.prepare(op, limits)).collect()
     }

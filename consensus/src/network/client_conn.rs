@@ -74,7 +74,7 @@ impl Connection {
         self.addr
     }
 
-    /// The FNV-1a digest of the last request frame this connection sent.
+    /// The digest ([`super::frame::frame_digest`]) of the last request frame this connection sent.
     pub fn last_sent(&self) -> u64 {
         self.last_sent
     }

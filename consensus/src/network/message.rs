@@ -27,6 +27,7 @@ pub enum Request {
     FullSnapshot {
         vote: Vote<NodeId>,
         meta: SnapshotMeta<NodeId, BasicNode>,
+        #[serde(with = "serde_bytes")]
         data: Vec<u8>,
     },
     Client(ClientRequest),
@@ -92,15 +93,15 @@ mod tests {
             },
             Entry {
                 log_id: lid(1, 3),
-                payload: EntryPayload::Normal(Command {
-                    request_id: 9,
-                    op: WalOp::Upsert {
+                payload: EntryPayload::Normal(Command::new(
+                    9,
+                    WalOp::Upsert {
                         collection_id: 1,
                         external_id: 2,
                         vector: vec![0, 0, 128, 63],
                         payload: b"{}".to_vec(),
                     },
-                }),
+                )),
             },
         ];
         let req = Request::AppendEntries(AppendEntriesRequest {

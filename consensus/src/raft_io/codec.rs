@@ -32,6 +32,7 @@ pub struct WireEntry {
     pub term: u64,
     pub index: u64,
     pub config: bool,
+    #[serde(with = "serde_bytes")]
     pub command: Vec<u8>,
 }
 
@@ -68,6 +69,7 @@ pub struct WireSnapshot {
     pub index: u64,
     pub term: u64,
     pub config: Vec<NodeId>,
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
 

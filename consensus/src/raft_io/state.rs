@@ -172,11 +172,14 @@ impl RioState {
             Err(e) => return Ok(rejected(e.to_string())),
         };
         let observed = self.observe(&cmd.op);
-        let created = match &cmd.op {
+        let created = match &*cmd.op {
             WalOp::CreateCollection { collection_id, .. } => Some(*collection_id),
             _ => None,
         };
-        match self.engine.stage_replicated(cmd.op) {
+        match self
+            .engine
+            .stage_replicated(std::sync::Arc::unwrap_or_clone(cmd.op))
+        {
             Ok(()) => Ok(Staged {
                 log_id,
                 applied: observed,

@@ -6,6 +6,10 @@ use super::{VfsError, VfsResult};
 
 /// Normalises a path: drops `.`, rejects `..` and non-UTF-8 names.
 pub(super) fn normalise(path: &Path) -> VfsResult<PathBuf> {
+    // Every operation names a path, and almost all of them arrive normal already.
+    if let Some(s) = path.to_str().filter(|s| already_normal(s)) {
+        return Ok(PathBuf::from(s));
+    }
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -21,8 +25,27 @@ pub(super) fn normalise(path: &Path) -> VfsResult<PathBuf> {
     Ok(out)
 }
 
+/// Whether `normalise` would return `s` unchanged: an optional root, then names that are not
+/// empty, `.` or `..`.
+fn already_normal(s: &str) -> bool {
+    let rest = s.strip_prefix('/').unwrap_or(s);
+    rest.is_empty()
+        || rest
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
 /// Splits a file path into (normalised parent directory, file name).
 pub(super) fn split(path: &Path) -> VfsResult<(PathBuf, String)> {
+    if let Some(s) = path.to_str().filter(|s| already_normal(s)) {
+        return match s.rsplit_once('/') {
+            Some((_, "")) => Err(invalid(path, "no file name")),
+            Some(("", name)) => Ok((PathBuf::from("/"), name.to_owned())),
+            Some((dir, name)) => Ok((PathBuf::from(dir), name.to_owned())),
+            None if s.is_empty() => Err(invalid(path, "no file name")),
+            None => Ok((PathBuf::new(), s.to_owned())),
+        };
+    }
     let norm = normalise(path)?;
     let name = norm
         .file_name()
@@ -43,5 +66,47 @@ pub(super) fn invalid(path: &Path, reason: &str) -> VfsError {
 pub(super) fn not_found(path: &Path) -> VfsError {
     VfsError::NotFound {
         path: path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The long way round: what `normalise` and `split` did before their fast paths.
+    fn slow_normalise(path: &Path) -> VfsResult<PathBuf> {
+        let mut out = PathBuf::new();
+        for c in path.components() {
+            match c {
+                Component::RootDir => out.push("/"),
+                Component::CurDir | Component::Prefix(_) => {}
+                Component::ParentDir => return Err(invalid(path, "`..` is not supported")),
+                Component::Normal(s) => out.push(s),
+            }
+        }
+        Ok(out)
+    }
+
+    fn slow_split(path: &Path) -> Option<(PathBuf, String)> {
+        let norm = slow_normalise(path).ok()?;
+        let name = norm.file_name()?.to_str()?.to_owned();
+        Some((
+            norm.parent().map(Path::to_path_buf).unwrap_or_default(),
+            name,
+        ))
+    }
+
+    proptest! {
+        #[test]
+        fn fast_paths_agree_with_components(parts in prop::collection::vec(
+            prop::sample::select(vec!["", "/", "a", "bc", ".", "..", "d.e", "//", "./"]), 0..6)
+        ) {
+            let s: String = parts.concat();
+            let path = Path::new(&s);
+            prop_assert_eq!(normalise(path).ok(), slow_normalise(path).ok(), "{:?}", s);
+            prop_assert_eq!(split(path).ok(), slow_split(path), "{:?}", s);
+        }
     }
 }

@@ -3,10 +3,10 @@
 //! crate's real `Client`, so partitions and clogs between clients and servers apply to it.
 //!
 //! Every call is recorded in the trace as an `Invoke` and a `Complete` with its outcome, in the
-//! history vocabulary: `Ok` (definite), `Fail` (definitely not applied), `Info` (unknown).
+//! history vocabulary: `Ok` (definite), `Fail` (definitely not applied), `Info` (unknown), as
+//! short text (`summary`): vectors appear as digests.
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use faultline_consensus::{
 };
 
 use super::NodeId;
+use super::summary::Summary;
 use super::trace::{CallOutcome, Event, Trace};
 
 /// The ip of client machine `k`.
@@ -77,7 +78,7 @@ impl WorldClient {
     /// Runs `call` on the client machine, recording invoke and outcome.
     async fn call<T, F, Fut>(&self, op: String, call: F) -> Result<T, ClientError>
     where
-        T: Debug + Send + 'static,
+        T: Summary + Send + 'static,
         F: FnOnce(Arc<tokio::sync::Mutex<Client>>) -> Fut,
         Fut: Future<Output = Result<T, ClientError>> + Send + 'static,
     {
@@ -93,7 +94,7 @@ impl WorldClient {
             Err(e) => Err(ClientError::Indeterminate(format!("client task lost: {e}"))),
         };
         let outcome = match &result {
-            Ok(v) => CallOutcome::Ok(format!("{v:?}")),
+            Ok(v) => CallOutcome::Ok(v.summary()),
             Err(e) if e.is_definite() => CallOutcome::Fail(e.reason().to_string()),
             Err(e) => CallOutcome::Info(e.reason().to_string()),
         };
@@ -106,7 +107,7 @@ impl WorldClient {
     }
 
     pub async fn write(&self, req: WriteRequest) -> Result<WriteResponse, ClientError> {
-        self.call(format!("write {req:?}"), move |c| async move {
+        self.call(format!("write {}", req.summary()), move |c| async move {
             c.lock().await.write(req).await
         })
         .await
@@ -128,7 +129,7 @@ impl WorldClient {
     ) -> Result<Vec<Hit>, ClientError> {
         let collection = collection.to_string();
         self.call(
-            format!("search {collection} {params:?}"),
+            format!("search {collection} {}", params.summary()),
             move |c| async move { c.lock().await.search(&collection, params).await },
         )
         .await

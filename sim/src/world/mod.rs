@@ -43,6 +43,7 @@ pub mod panic_site;
 pub mod power_probe;
 pub mod program;
 pub mod runner;
+pub mod summary;
 pub mod trace;
 mod watch;
 

@@ -138,7 +138,7 @@ impl Driver {
             op,
             reply,
         } = d;
-        let bytes = match encode_command(&Command { request_id, op }) {
+        let bytes = match encode_command(&Command::new(request_id, op)) {
             Ok(b) => b,
             Err(e) => {
                 let _ = reply.send(Err(ServerError::Rejected(e.to_string())));

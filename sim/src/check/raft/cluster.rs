@@ -51,6 +51,23 @@ pub struct NodeState {
 }
 
 impl NodeState {
+    /// The state of a node that never reported.
+    pub const EMPTY: NodeState = NodeState {
+        incarnation: 0,
+        vote: None,
+        durable_vote: None,
+        granted: BTreeSet::new(),
+        log: BTreeMap::new(),
+        purged: None,
+        flushed: None,
+        committed: None,
+        applied: None,
+        snapshot: None,
+        log_configs: BTreeMap::new(),
+        applied_config: None,
+        reported_config: None,
+    };
+
     /// The entry the log holds at `index`.
     pub fn entry(&self, index: u64) -> Option<&EntryRef> {
         self.log.get(&index)
@@ -238,6 +255,8 @@ impl NodeState {
     }
 }
 
+pub(super) static NEVER_REPORTED: NodeState = NodeState::EMPTY;
+
 /// Every node's state, and what the cluster as a whole has committed.
 #[derive(Debug, Clone, Default)]
 pub struct Cluster {
@@ -257,9 +276,10 @@ impl Cluster {
         self.nodes.get(&id)
     }
 
-    /// `id`'s state, or an empty one if it never reported.
-    pub fn state(&self, id: NodeId) -> NodeState {
-        self.nodes.get(&id).cloned().unwrap_or_default()
+    /// `id`'s state, or an empty one if it never reported. Borrowed: checks ask for it on
+    /// every event, and a node's log can hold thousands of entries.
+    pub fn state(&self, id: NodeId) -> &NodeState {
+        self.nodes.get(&id).unwrap_or(&NEVER_REPORTED)
     }
 
     /// Applies one event.

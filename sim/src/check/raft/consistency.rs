@@ -9,7 +9,7 @@
 
 use super::{Check, Cluster, Findings, at_event};
 use crate::check::observation::{EntryRef, LogRef, Observation, RaftEvent};
-use crate::check::raft::cluster::NodeState;
+use crate::check::raft::cluster::{NEVER_REPORTED, NodeState};
 use crate::check::violation::Property;
 
 #[derive(Debug, Default)]
@@ -21,7 +21,7 @@ impl Check for Consistency {
         let node = if node.incarnation == event.incarnation {
             node
         } else {
-            NodeState::default()
+            &NEVER_REPORTED
         };
         let mut bad = |what: String| out.push(at_event(Property::Observation, event, what));
         match &event.event {
@@ -42,9 +42,9 @@ impl Check for Consistency {
                 }
             }
             Observation::Appended { entries } => {
-                let mut next = next_index(&node);
+                let mut next = next_index(node);
                 for e in entries {
-                    if let Some(why) = append_problem(&node, next, e) {
+                    if let Some(why) = append_problem(node, next, e) {
                         bad(why);
                         break;
                     }
@@ -55,7 +55,7 @@ impl Check for Consistency {
                 if !node.holds(upto) {
                     bad(format!(
                         "reported flushed up to {upto}, which its log does not hold{}",
-                        shown_at(&node, upto.index)
+                        shown_at(node, upto.index)
                     ));
                 }
             }
@@ -63,7 +63,7 @@ impl Check for Consistency {
                 if !node.holds(committed) {
                     bad(format!(
                         "saved commit point {committed}, which its log does not hold{}",
-                        shown_at(&node, committed.index)
+                        shown_at(node, committed.index)
                     ));
                 }
             }
@@ -74,7 +74,7 @@ impl Check for Consistency {
                         "applied {} (digest {:#x}), which its log does not hold{}",
                         entry.log_id,
                         entry.digest,
-                        shown_at(&node, entry.log_id.index)
+                        shown_at(node, entry.log_id.index)
                     ));
                 }
             }
