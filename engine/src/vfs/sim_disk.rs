@@ -7,7 +7,7 @@
 //! was issued: the sync's completion time on the device. [`Disk::settle`] moves changes whose
 //! time has come into the durable image; until then a crash treats them as unsynced.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use super::faults::{FaultKind, FaultPlan, OpClass, VfsCounters};
 use super::latency::IoKind;
 use super::rng::SplitMix64;
 use super::sim_dir::{Dir, Node};
-use super::sim_path::{invalid, not_found, split};
+use super::sim_path::{as_normal, invalid, normalise, not_found, split, split_normal};
 use super::{VfsError, VfsResult};
 
 /// Torn writes keep or lose whole sectors of this size, aligned to absolute file offsets.
@@ -181,9 +181,8 @@ impl Disk {
     /// Applies every sync that completed by `now`.
     pub(super) fn settle(&mut self, now: Duration) {
         let files = self.inodes.values_mut().filter_map(|i| i.settle(now));
-        let waiting: Vec<Duration> = files.collect();
         let dirs = self.dirs.values_mut().filter_map(|d| d.settle(now));
-        self.unsettled = waiting.into_iter().chain(dirs.collect::<Vec<_>>()).min();
+        self.unsettled = files.chain(dirs).min();
     }
 
     fn note_unsettled(&mut self, at: Duration) {
@@ -209,12 +208,24 @@ impl Disk {
     }
 
     /// The inode of the live file at `path`.
+    /// Whether `path` names a directory that exists.
+    pub(super) fn is_dir(&self, path: &Path) -> VfsResult<bool> {
+        Ok(match as_normal(path) {
+            Some(p) => self.dirs.contains_key(p),
+            None => self.dirs.contains_key(&normalise(path)?),
+        })
+    }
+
     pub(super) fn lookup(&self, path: &Path) -> VfsResult<u64> {
-        let (dir, name) = split(path)?;
-        self.dirs
-            .get(&dir)
-            .and_then(|d| d.file(&name))
-            .ok_or_else(|| not_found(path))
+        // Nearly every operation looks its file up: a normal path is looked up as it is.
+        let found = match split_normal(path) {
+            Some((dir, name)) => self.dirs.get(dir).and_then(|d| d.file(name)),
+            None => {
+                let (dir, name) = split(path)?;
+                self.dirs.get(&dir).and_then(|d| d.file(&name))
+            }
+        };
+        found.ok_or_else(|| not_found(path))
     }
 
     pub(super) fn live_bytes(&self) -> u64 {
@@ -365,9 +376,12 @@ impl Disk {
     /// Drops inodes no directory refers to, live, durably or in a pending change; returns how
     /// many.
     pub(super) fn collect_garbage(&mut self) -> u64 {
-        let referenced: BTreeSet<u64> = self.dirs.values().flat_map(Dir::inodes).collect();
+        // A disk holds a handful of files: a sorted list beats a set built for each call.
+        let mut referenced: Vec<u64> = self.dirs.values().flat_map(Dir::inodes).collect();
+        referenced.sort_unstable();
         let before = self.inodes.len();
-        self.inodes.retain(|ino, _| referenced.contains(ino));
+        self.inodes
+            .retain(|ino, _| referenced.binary_search(ino).is_ok());
         (before - self.inodes.len()) as u64
     }
 }

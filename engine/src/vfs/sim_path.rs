@@ -35,16 +35,28 @@ fn already_normal(s: &str) -> bool {
             .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
+/// `path` itself if [`normalise`] would return it unchanged.
+pub(super) fn as_normal(path: &Path) -> Option<&Path> {
+    path.to_str().filter(|s| already_normal(s)).map(Path::new)
+}
+
+/// [`split`] of a path that is already normal and names a file, borrowed from it; `None` for
+/// any other path (which `split` normalises or rejects).
+pub(super) fn split_normal(path: &Path) -> Option<(&Path, &str)> {
+    let s = path.to_str().filter(|s| already_normal(s))?;
+    match s.rsplit_once('/') {
+        Some((_, "")) => None,
+        Some(("", name)) => Some((Path::new("/"), name)),
+        Some((dir, name)) => Some((Path::new(dir), name)),
+        None if s.is_empty() => None,
+        None => Some((Path::new(""), s)),
+    }
+}
+
 /// Splits a file path into (normalised parent directory, file name).
 pub(super) fn split(path: &Path) -> VfsResult<(PathBuf, String)> {
-    if let Some(s) = path.to_str().filter(|s| already_normal(s)) {
-        return match s.rsplit_once('/') {
-            Some((_, "")) => Err(invalid(path, "no file name")),
-            Some(("", name)) => Ok((PathBuf::from("/"), name.to_owned())),
-            Some((dir, name)) => Ok((PathBuf::from(dir), name.to_owned())),
-            None if s.is_empty() => Err(invalid(path, "no file name")),
-            None => Ok((PathBuf::new(), s.to_owned())),
-        };
+    if let Some((dir, name)) = split_normal(path) {
+        return Ok((dir.to_path_buf(), name.to_owned()));
     }
     let norm = normalise(path)?;
     let name = norm

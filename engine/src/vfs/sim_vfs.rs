@@ -311,7 +311,7 @@ impl Vfs for SimVfs {
         disk.counters.writes += 1;
         disk.timed(IoKind::Metadata);
         let (dir, name) = split(path)?;
-        if disk.dirs.contains_key(&normalise(path)?) {
+        if disk.is_dir(path)? {
             return Err(invalid(path, "is a directory"));
         }
         if !disk.dirs.contains_key(&dir) {
@@ -464,7 +464,7 @@ impl Vfs for SimVfs {
         let ino = disk.lookup(from)?;
         let (from_dir, from_name) = split(from)?;
         let (to_dir, to_name) = split(to)?;
-        if disk.dirs.contains_key(&normalise(to)?) {
+        if disk.is_dir(to)? {
             return Err(invalid(to, "is a directory"));
         }
         if !disk.dirs.contains_key(&to_dir) {

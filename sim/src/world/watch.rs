@@ -22,24 +22,31 @@ pub async fn openraft(
 ) {
     // Record each change of this node's (term, leader, role) as the node saw it, and
     // report each change of the membership its Raft core acts on.
+    // The metrics change on nearly every step of the core (each append, commit and apply),
+    // so the membership is converted only when openraft's own config changed.
     let mut rx = node.raft().metrics();
     let mut last = None;
+    let mut last_config = None;
     let mut last_membership = None;
     loop {
         let (now, membership) = {
             let m = rx.borrow_and_update();
             let c = &m.membership_config;
-            (
-                (m.current_term, m.current_leader, format!("{:?}", m.state)),
+            let membership = (last_config.as_ref() != Some(c)).then(|| {
+                last_config = Some(c.clone());
                 (
                     c.log_id().as_ref().map(log_ref),
                     membership_ref(c.membership()),
-                ),
-            )
+                )
+            });
+            ((m.current_term, m.current_leader, m.state), membership)
         };
         // An empty membership is the metrics' initial value before the core has
         // published any: the node knows no membership yet, it acts on none.
-        if last_membership.as_ref() != Some(&membership) && !membership.1.voters().is_empty() {
+        if let Some(membership) = membership
+            && last_membership.as_ref() != Some(&membership)
+            && !membership.1.voters().is_empty()
+        {
             observations.record(
                 id,
                 incarnation,
@@ -55,7 +62,7 @@ pub async fn openraft(
                 node: id,
                 term: now.0,
                 leader: now.1,
-                role: now.2.clone(),
+                role: format!("{:?}", now.2),
             });
             last = Some(now);
         }
