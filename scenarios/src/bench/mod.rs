@@ -1,8 +1,8 @@
 //! `faultline bench`: what the harness costs. Measures, in one process, the standard campaign
 //! (what `faultline run --scenario all --seeds N --jobs 1` runs, through the same runner) and a
 //! [`bare`] reference (the real openraft on madsim with an in-memory log, a no-op state machine
-//! and one leader isolation, writing as many values per seed as the campaign acknowledges on
-//! average), both on one job, and reports for each seeds per second, simulated seconds per
+//! and one leader isolation, as many clients as the campaign's seeds have on average writing as
+//! many values per seed as the campaign acknowledges on average), both on one job, and reports for each seeds per second, simulated seconds per
 //! wall second, acknowledged operations and process CPU time per acknowledged operation
 //! ([`cpu`]), and the ratio of the two CPU costs.
 //!
@@ -70,6 +70,8 @@ pub struct Report {
     pub seeds_per_scenario: u64,
     /// Writes per seed of the bare reference (the campaign's acknowledged ops per seed).
     pub writes_per_seed: u64,
+    /// Concurrent clients of the bare reference (the campaign's mean per seed).
+    pub clients: u64,
     pub campaign: Side,
     pub bare: Side,
     /// Campaign CPU µs per acknowledged op over the bare reference's.
@@ -108,8 +110,8 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "campaign: {} seeds per scenario; bare: {} writes per seed, one leader isolation",
-            self.seeds_per_scenario, self.writes_per_seed
+            "campaign: {} seeds per scenario; bare: {} writes per seed by {} clients, one leader isolation",
+            self.seeds_per_scenario, self.writes_per_seed, self.clients
         );
         let _ = writeln!(
             out,
@@ -170,7 +172,15 @@ pub fn run(
     let campaign = Side::new("campaign", n, not_passed, ops_ok, sim, m);
 
     let writes = ((ops_ok + n / 2) / n.max(1)).max(1);
-    progress(&format!("bare: {n} seeds x {writes} writes"));
+    // The campaign's plans draw their client count per seed: the bare side uses their mean.
+    let client_total: u64 = scenarios
+        .iter()
+        .flat_map(|s| seeds.iter().map(|&seed| u64::from(s.plan(seed).workload.clients)))
+        .sum();
+    let clients = ((client_total + n / 2) / n.max(1)).max(1);
+    progress(&format!(
+        "bare: {n} seeds x {writes} writes by {clients} clients"
+    ));
     let bare_seeds: Vec<u64> = (1..=n).collect();
     let spec = RunSpec::from(&WorldConfig::default());
     let (runs, m) = measure(|| {
@@ -178,7 +188,7 @@ pub fn run(
             .iter()
             .map(|&seed| {
                 run_seed(seed, &spec, move || async move {
-                    let outcome = bare::cluster::run(writes).await;
+                    let outcome = bare::cluster::run(writes, clients).await;
                     (outcome.acked, madsim::time::TimeHandle::current().elapsed())
                 })
             })
@@ -200,6 +210,7 @@ pub fn run(
     Ok(Report {
         seeds_per_scenario,
         writes_per_seed: writes,
+        clients,
         campaign,
         bare,
         cpu_ratio,

@@ -1,13 +1,14 @@
 //! One seed of the bare reference: three openraft nodes on madsim (in-memory log, no-op state
-//! machine, madsim RPC transport), one sequential client writing `writes` values through
-//! `Raft::client_write` on the leader, and one fault: when half the writes are acknowledged the
-//! leader is isolated (all its links clogged) for [`ISOLATION`], then healed. The client
-//! retries a write that timed out or was refused on the next node, or on the leader a refusal
-//! names.
+//! machine, madsim RPC transport), `clients` concurrent clients, each on its own machine, writing
+//! `writes` values between them through `Raft::client_write` on the leader, and one fault: when
+//! half the writes are acknowledged the leader is isolated (all its links clogged) for
+//! [`ISOLATION`], then healed. A client retries a write that timed out or was refused on the
+//! next node, or on the leader a refusal names.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faultline_sim::world::RaftTiming;
@@ -28,7 +29,12 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The client's pause before retrying a write on another node.
 pub const RETRY_PAUSE: Duration = Duration::from_millis(50);
 const PORT: u16 = 7000;
-const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 7, 1, 1));
+
+/// The ip of client machine `k` (1-based).
+fn client_ip(k: u64) -> IpAddr {
+    let last = u8::try_from(k).expect("a handful of clients");
+    IpAddr::V4(Ipv4Addr::new(10, 7, 1, last))
+}
 
 fn addr(id: NodeId) -> SocketAddr {
     let last = u8::try_from(id).expect("a handful of nodes");
@@ -38,7 +44,7 @@ fn addr(id: NodeId) -> SocketAddr {
 /// What one seed did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedOutcome {
-    /// Writes the client got acknowledged.
+    /// Writes the clients got acknowledged.
     pub acked: u64,
     /// The leader isolated halfway (`None`: no leader was known then, or too few writes).
     pub isolated: Option<NodeId>,
@@ -46,8 +52,9 @@ pub struct SeedOutcome {
     pub max_term: u64,
 }
 
-/// Runs one seed (inside a fresh madsim runtime).
-pub async fn run(writes: u64) -> SeedOutcome {
+/// Runs one seed (inside a fresh madsim runtime): `clients` clients (at least one) write
+/// `writes` values between them.
+pub async fn run(writes: u64, clients: u64) -> SeedOutcome {
     let config = Arc::new(
         RaftTiming::default()
             .to_openraft()
@@ -90,9 +97,24 @@ pub async fn run(writes: u64) -> SeedOutcome {
         .await
         .expect("initializing the group");
 
-    let client = handle.create_node().name("client").ip(CLIENT_IP).build();
+    let clients = clients.max(1);
     let (halfway, reached) = tokio::sync::oneshot::channel();
-    let writer = client.spawn(write_all(writes, halfway));
+    let progress = Arc::new(Progress {
+        acked: AtomicU64::new(0),
+        halfway: writes / 2,
+        signal: Mutex::new(Some(halfway)),
+    });
+    let mut writers = Vec::new();
+    for k in 1..=clients {
+        // Client `k` writes the values `k-1, k-1+clients, …` below `writes`.
+        let values: Vec<u64> = (k - 1..writes).step_by(clients as usize).collect();
+        let machine = handle
+            .create_node()
+            .name(format!("client{k}"))
+            .ip(client_ip(k))
+            .build();
+        writers.push(machine.spawn(write_all(k, values, progress.clone())));
+    }
     let mut isolated = None;
     if reached.await.is_ok() {
         let mut leader = None;
@@ -108,7 +130,10 @@ pub async fn run(writes: u64) -> SeedOutcome {
             net.unclog_node(*sim_id);
         }
     }
-    let acked = writer.await.expect("the client finishes");
+    let mut acked = 0;
+    for writer in writers {
+        acked += writer.await.expect("a client finishes");
+    }
     let max_term = nodes
         .iter()
         .map(|(_, raft)| raft.metrics().borrow().current_term)
@@ -121,15 +146,31 @@ pub async fn run(writes: u64) -> SeedOutcome {
     }
 }
 
-/// The client: writes `0..writes` one after another; says when half are acknowledged.
-async fn write_all(writes: u64, halfway: tokio::sync::oneshot::Sender<()>) -> u64 {
-    let ep = Endpoint::bind(SocketAddr::new(CLIENT_IP, 0))
+/// What the clients acknowledged together, and the signal for the fault at the halfway mark.
+struct Progress {
+    acked: AtomicU64,
+    halfway: u64,
+    signal: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+}
+
+impl Progress {
+    fn acked_one(&self) {
+        if self.acked.fetch_add(1, Ordering::Relaxed) + 1 == self.halfway
+            && let Some(tx) = self.signal.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Client `k`: writes `values` one after another; returns how many were acknowledged.
+async fn write_all(k: u64, values: Vec<u64>, progress: Arc<Progress>) -> u64 {
+    let ep = Endpoint::bind(SocketAddr::new(client_ip(k), 0))
         .await
-        .expect("binding the client");
-    let mut halfway = Some(halfway);
+        .expect("binding a client");
     let mut leader: NodeId = 1;
     let mut acked = 0;
-    for value in 0..writes {
+    for value in values {
         loop {
             match call(&ep, addr(leader), &Msg::Write(value), CLIENT_TIMEOUT).await {
                 Ok(Reply::Write(Ok(_))) => break,
@@ -141,11 +182,7 @@ async fn write_all(writes: u64, halfway: tokio::sync::oneshot::Sender<()>) -> u6
             }
         }
         acked += 1;
-        if acked == writes / 2
-            && let Some(tx) = halfway.take()
-        {
-            let _ = tx.send(());
-        }
+        progress.acked_one();
     }
     acked
 }
@@ -157,9 +194,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_seed_acknowledges_every_write_across_a_leader_isolation() {
+    fn every_client_write_is_acknowledged_across_a_leader_isolation() {
         let spec = RunSpec::from(&WorldConfig::default());
-        let outcome = run_seed(7, &spec, || run(40)).expect("the seed runs to its end");
+        let outcome = run_seed(7, &spec, || run(40, 3)).expect("the seed runs to its end");
         assert_eq!(outcome.acked, 40);
         assert!(outcome.isolated.is_some(), "{outcome:?}");
         // The isolated leader's followers elected another leader in a later term.
