@@ -149,4 +149,7 @@ fn bench_with_one_seed_exits_0_and_prints_the_cpu_ratio() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["campaign"]["seeds"], report["bare"]["seeds"]);
     assert!(report["bare"]["ops_ok"].as_u64().unwrap() > 0);
+    // The bare side runs as many clients as the campaign's seeds (their plans draw 3 to 6).
+    let clients = report["clients"].as_u64().unwrap();
+    assert!((3..=6).contains(&clients), "{report}");
 }

@@ -175,7 +175,11 @@ pub fn run(
     // The campaign's plans draw their client count per seed: the bare side uses their mean.
     let client_total: u64 = scenarios
         .iter()
-        .flat_map(|s| seeds.iter().map(|&seed| u64::from(s.plan(seed).workload.clients)))
+        .flat_map(|s| {
+            seeds
+                .iter()
+                .map(|&seed| u64::from(s.plan(seed).workload.clients))
+        })
         .sum();
     let clients = ((client_total + n / 2) / n.max(1)).max(1);
     progress(&format!(
