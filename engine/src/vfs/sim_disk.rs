@@ -207,7 +207,6 @@ impl Disk {
         Some(kind)
     }
 
-    /// The inode of the live file at `path`.
     /// Whether `path` names a directory that exists.
     pub(super) fn is_dir(&self, path: &Path) -> VfsResult<bool> {
         Ok(match as_normal(path) {
@@ -216,6 +215,7 @@ impl Disk {
         })
     }
 
+    /// The inode of the live file at `path`.
     pub(super) fn lookup(&self, path: &Path) -> VfsResult<u64> {
         // Nearly every operation looks its file up: a normal path is looked up as it is.
         let found = match split_normal(path) {

@@ -48,7 +48,7 @@ pub(super) fn as_normal(path: &Path) -> Option<&Path> {
 /// [`split`] of a path that is already normal and names a file, borrowed from it; `None` for
 /// any other path (which `split` normalises or rejects).
 pub(super) fn split_normal(path: &Path) -> Option<(&Path, &str)> {
-    let s = path.to_str().filter(|s| already_normal(s))?;
+    let s = as_normal(path)?.to_str()?;
     match s.rsplit_once('/') {
         Some((_, "")) => None,
         Some(("", name)) => Some((Path::new("/"), name)),

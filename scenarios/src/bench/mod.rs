@@ -2,9 +2,9 @@
 //! (what `faultline run --scenario all --seeds N --jobs 1` runs, through the same runner) and a
 //! [`bare`] reference (the real openraft on madsim with an in-memory log, a no-op state machine
 //! and one leader isolation, as many clients as the campaign's seeds have on average writing as
-//! many values per seed as the campaign acknowledges on average), both on one job, and reports for each seeds per second, simulated seconds per
-//! wall second, acknowledged operations and process CPU time per acknowledged operation
-//! ([`cpu`]), and the ratio of the two CPU costs.
+//! many values per seed as the campaign acknowledges on average), both on one job, and reports
+//! for each seeds per second, simulated seconds per wall second, acknowledged operations and
+//! process CPU time per acknowledged operation ([`cpu`]), and the ratio of the two CPU costs.
 //!
 //! Wall and CPU time are measured around each side, outside any simulation.
 

@@ -21,9 +21,9 @@ pub async fn openraft(
     observations: ObservationLog,
 ) {
     // Record each change of this node's (term, leader, role) as the node saw it, and
-    // report each change of the membership its Raft core acts on.
-    // The metrics change on nearly every step of the core (each append, commit and apply),
-    // so the membership is converted only when openraft's own config changed.
+    // report each change of the membership its Raft core acts on. The metrics change on
+    // nearly every step of the core (each append, commit and apply), so the membership is
+    // converted only when openraft's own config changed.
     let mut rx = node.raft().metrics();
     let mut last = None;
     let mut last_config = None;

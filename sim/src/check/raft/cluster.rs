@@ -51,23 +51,6 @@ pub struct NodeState {
 }
 
 impl NodeState {
-    /// The state of a node that never reported.
-    pub const EMPTY: NodeState = NodeState {
-        incarnation: 0,
-        vote: None,
-        durable_vote: None,
-        granted: BTreeSet::new(),
-        log: BTreeMap::new(),
-        purged: None,
-        flushed: None,
-        committed: None,
-        applied: None,
-        snapshot: None,
-        log_configs: BTreeMap::new(),
-        applied_config: None,
-        reported_config: None,
-    };
-
     /// The entry the log holds at `index`.
     pub fn entry(&self, index: u64) -> Option<&EntryRef> {
         self.log.get(&index)
@@ -255,7 +238,22 @@ impl NodeState {
     }
 }
 
-pub(super) static NEVER_REPORTED: NodeState = NodeState::EMPTY;
+/// The state of a node that never reported (or of a new incarnation before its first report).
+pub(super) static NEVER_REPORTED: NodeState = NodeState {
+    incarnation: 0,
+    vote: None,
+    durable_vote: None,
+    granted: BTreeSet::new(),
+    log: BTreeMap::new(),
+    purged: None,
+    flushed: None,
+    committed: None,
+    applied: None,
+    snapshot: None,
+    log_configs: BTreeMap::new(),
+    applied_config: None,
+    reported_config: None,
+};
 
 /// Every node's state, and what the cluster as a whole has committed.
 #[derive(Debug, Clone, Default)]
