@@ -147,8 +147,27 @@ fn bench_with_one_seed_exits_0_and_prints_the_cpu_ratio() {
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("of which campaign/system (the harness): ")),
+        "{out}"
+    );
     assert_eq!(report["campaign"]["seeds"], report["bare"]["seeds"]);
-    assert!(report["bare"]["ops_ok"].as_u64().unwrap() > 0);
+    assert_eq!(report["campaign"]["seeds"], report["system"]["seeds"]);
+    // Both references run to their end and get every write acknowledged.
+    let writes =
+        report["writes_per_seed"].as_u64().unwrap() * report["bare"]["seeds"].as_u64().unwrap();
+    assert_eq!(
+        report["bare"]["ops_ok"].as_u64().unwrap(),
+        writes,
+        "{report}"
+    );
+    assert_eq!(
+        report["system"]["ops_ok"].as_u64().unwrap(),
+        writes,
+        "{report}"
+    );
+    assert_eq!(report["system"]["not_passed"], 0, "{report}");
     // The bare side runs as many clients as the campaign's seeds (their plans draw 3 to 6).
     let clients = report["clients"].as_u64().unwrap();
     assert!((3..=6).contains(&clients), "{report}");

@@ -1,20 +1,32 @@
-//! `faultline bench`: what the harness costs. Measures, in one process, the standard campaign
-//! (what `faultline run --scenario all --seeds N --jobs 1` runs, through the same runner) and a
-//! [`bare`] reference (the real openraft on madsim with an in-memory log, a no-op state machine
-//! and one leader isolation, as many clients as the campaign's seeds have on average writing as
-//! many values per seed as the campaign acknowledges on average), both on one job, and reports
-//! for each seeds per second, simulated seconds per wall second, acknowledged operations and
-//! process CPU time per acknowledged operation ([`cpu`]), and the ratio of the two CPU costs.
+//! `faultline bench`: what the harness costs. Measures, in one process and on one job, three
+//! sides:
+//! - the standard campaign: what `faultline run --scenario all --seeds N --jobs 1` runs,
+//!   through the same runner;
+//! - the [`system`] reference: faultline's own nodes (engine, WAL, durable log, snapshots, TCP
+//!   transport) on simulated disks, under each campaign seed's cluster settings, with no
+//!   harness around them;
+//! - the [`bare`] reference: the real openraft on madsim with an in-memory log and a no-op
+//!   state machine.
+//!
+//! Both references run as many clients as the campaign's seeds have on average, writing as many
+//! values per seed as the campaign acknowledges on average, through one leader isolation. For
+//! each side the bench reports seeds per second, simulated seconds per wall second,
+//! acknowledged operations and process CPU time per acknowledged operation ([`cpu`]), and the
+//! ratios of the CPU costs: campaign/bare (the figure tracked), campaign/system (the harness's
+//! own share) and system/bare (what the system under test costs beyond openraft).
 //!
 //! Wall and CPU time are measured around each side, outside any simulation.
 
 pub mod bare;
 pub mod cpu;
+pub mod halfway;
+pub mod system;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use faultline_sim::run::simulate::world_config;
 use faultline_sim::world::{RunSpec, WorldConfig, run_seed};
 use serde::Serialize;
 
@@ -63,7 +75,7 @@ impl Side {
     }
 }
 
-/// Both sides and how they compare.
+/// The three sides and how they compare.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// Seeds per scenario of the campaign.
@@ -73,9 +85,15 @@ pub struct Report {
     /// Concurrent clients of the bare reference (the campaign's mean per seed).
     pub clients: u64,
     pub campaign: Side,
+    pub system: Side,
     pub bare: Side,
-    /// Campaign CPU µs per acknowledged op over the bare reference's.
+    /// Campaign CPU µs per acknowledged op over the bare reference's: the figure tracked.
     pub cpu_ratio: f64,
+    /// Campaign CPU µs per acknowledged op over the system reference's: what the harness adds.
+    pub harness_ratio: f64,
+    /// System reference CPU µs per acknowledged op over the bare reference's: what the system
+    /// under test costs beyond openraft.
+    pub system_ratio: f64,
 }
 
 impl Report {
@@ -94,7 +112,7 @@ impl Report {
             "cpu-s",
             "cpu-us/op"
         );
-        for s in [&self.campaign, &self.bare] {
+        for s in [&self.campaign, &self.system, &self.bare] {
             let _ = writeln!(
                 out,
                 "{:<10}  {:>6}  {:>10}  {:>8.2}  {:>12.1}  {:>8}  {:>9.2}  {:>11.1}",
@@ -110,13 +128,18 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "campaign: {} seeds per scenario; bare: {} writes per seed by {} clients, one leader isolation",
+            "campaign: {} seeds per scenario; system and bare: {} writes per seed by {} clients, one leader isolation",
             self.seeds_per_scenario, self.writes_per_seed, self.clients
         );
         let _ = writeln!(
             out,
             "ratio campaign/bare of cpu-us per acknowledged op: {:.1}",
             self.cpu_ratio
+        );
+        let _ = writeln!(
+            out,
+            "of which campaign/system (the harness): {:.1}, system/bare (the system under test): {:.1}",
+            self.harness_ratio, self.system_ratio
         );
         out
     }
@@ -142,8 +165,10 @@ fn measure<T>(f: impl FnOnce() -> T) -> Result<(T, Measured)> {
     Ok((out, Measured { wall, cpu }))
 }
 
-/// Both sides: the campaign with `seeds_per_scenario` seeds of every scenario under `config`
-/// (one job), then the bare reference with as many seeds in all. `progress` hears each phase.
+/// The three sides: the campaign with `seeds_per_scenario` seeds of every scenario under
+/// `config` (one job), then the system reference with one seed per campaign seed (under that
+/// seed's cluster settings), then the bare reference with as many seeds. `progress` hears each
+/// phase.
 pub fn run(
     seeds_per_scenario: u64,
     config: &RunnerConfig,
@@ -182,6 +207,28 @@ pub fn run(
         })
         .sum();
     let clients = ((client_total + n / 2) / n.max(1)).max(1);
+    let cells: Vec<WorldConfig> = scenarios
+        .iter()
+        .flat_map(|s| seeds.iter().map(|&seed| world_config(&s.plan(seed))))
+        .collect();
+    progress(&format!(
+        "system: {n} seeds x {writes} writes by {clients} clients"
+    ));
+    let (runs, m) = measure(|| {
+        cells
+            .iter()
+            .zip(1..)
+            .map(|(cell, seed)| {
+                let cell = cell.clone();
+                run_seed(seed, &RunSpec::from(&cell), move || async move {
+                    let outcome = system::run(&cell, writes, clients).await;
+                    (outcome.acked, madsim::time::TimeHandle::current().elapsed())
+                })
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let system = reference_side("system", &runs, m);
+
     progress(&format!(
         "bare: {n} seeds x {writes} writes by {clients} clients"
     ));
@@ -198,25 +245,33 @@ pub fn run(
             })
             .collect::<Vec<_>>()
     })?;
-    let done: Vec<(u64, Duration)> = runs
-        .iter()
-        .filter_map(|r| r.as_ref().ok().copied())
-        .collect();
-    let bare = Side::new(
-        "bare",
-        n,
-        (runs.len() - done.len()) as u64,
-        done.iter().map(|(ops, _)| ops).sum(),
-        done.iter().map(|(_, sim)| *sim).sum(),
-        m,
-    );
-    let cpu_ratio = per(campaign.cpu_us_per_op, bare.cpu_us_per_op);
+    let bare = reference_side("bare", &runs, m);
     Ok(Report {
         seeds_per_scenario,
         writes_per_seed: writes,
         clients,
+        cpu_ratio: per(campaign.cpu_us_per_op, bare.cpu_us_per_op),
+        harness_ratio: per(campaign.cpu_us_per_op, system.cpu_us_per_op),
+        system_ratio: per(system.cpu_us_per_op, bare.cpu_us_per_op),
         campaign,
+        system,
         bare,
-        cpu_ratio,
     })
+}
+
+/// A reference side from its seeds' (acknowledged writes, simulated time); a seed that did not
+/// run to its end counts as not passed.
+fn reference_side<E>(name: &str, runs: &[Result<(u64, Duration), E>], m: Measured) -> Side {
+    let done: Vec<(u64, Duration)> = runs
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    Side::new(
+        name,
+        runs.len() as u64,
+        (runs.len() - done.len()) as u64,
+        done.iter().map(|(ops, _)| ops).sum(),
+        done.iter().map(|(_, sim)| *sim).sum(),
+        m,
+    )
 }

@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use faultline_sim::world::RaftTiming;
@@ -19,6 +18,7 @@ use super::network::{Msg, Peers, Reply, call, serve};
 use super::state_machine::NoopMachine;
 use super::store::MemLog;
 use super::types::{NodeId, Raft};
+use crate::bench::halfway::Halfway;
 
 /// Nodes in the group.
 pub const NODES: u64 = 3;
@@ -98,12 +98,8 @@ pub async fn run(writes: u64, clients: u64) -> SeedOutcome {
         .expect("initializing the group");
 
     let clients = clients.max(1);
-    let (halfway, reached) = tokio::sync::oneshot::channel();
-    let progress = Arc::new(Progress {
-        acked: AtomicU64::new(0),
-        halfway: writes / 2,
-        signal: Mutex::new(Some(halfway)),
-    });
+    let (progress, reached) = Halfway::new(writes);
+    let progress = Arc::new(progress);
     let mut writers = Vec::new();
     for k in 1..=clients {
         // Client `k` writes the values `k-1, k-1+clients, …` below `writes`.
@@ -146,25 +142,8 @@ pub async fn run(writes: u64, clients: u64) -> SeedOutcome {
     }
 }
 
-/// What the clients acknowledged together, and the signal for the fault at the halfway mark.
-struct Progress {
-    acked: AtomicU64,
-    halfway: u64,
-    signal: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
-}
-
-impl Progress {
-    fn acked_one(&self) {
-        if self.acked.fetch_add(1, Ordering::Relaxed) + 1 == self.halfway
-            && let Some(tx) = self.signal.lock().unwrap_or_else(|e| e.into_inner()).take()
-        {
-            let _ = tx.send(());
-        }
-    }
-}
-
 /// Client `k`: writes `values` one after another; returns how many were acknowledged.
-async fn write_all(k: u64, values: Vec<u64>, progress: Arc<Progress>) -> u64 {
+async fn write_all(k: u64, values: Vec<u64>, progress: Arc<Halfway>) -> u64 {
     let ep = Endpoint::bind(SocketAddr::new(client_ip(k), 0))
         .await
         .expect("binding a client");
