@@ -18,12 +18,60 @@ pub struct LogCache {
     last_purged: Option<LogId>,
     vote: Option<Vote<NodeId>>,
     committed: Option<LogId>,
-    /// The log as the durable store's write in flight will leave it: set before the write,
-    /// cleared once it is done and this cache shows it. A write that failed stays in flight for
-    /// good (the store refuses every later one). Either way the change may be on disk (or, for
-    /// an append, part of it) though not here.
-    in_flight: Option<LogImage>,
+    /// The durable store's write in flight: set before the write, cleared once it is done and
+    /// this cache shows it. A write that failed stays in flight for good (the store refuses
+    /// every later one). Either way the change may be on disk (or, for an append, part of it)
+    /// though not here.
+    in_flight: Option<InFlight>,
     write_failed: bool,
+}
+
+/// A durable write's change to the log's shape, as the probes see it while the write is in
+/// flight. Kept as the change, not the log it makes: the probes rarely look, and building the
+/// whole image for every write cost more than the write's bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogChange {
+    /// A write that leaves the shape as it is (a compaction).
+    Nothing,
+    Vote(Option<Vote<NodeId>>),
+    /// Entries appended, replacing any from the first one's index on.
+    Append(Vec<LogId>),
+    /// Entries from this index on removed.
+    Truncate {
+        since: u64,
+    },
+    /// Entries up to this id removed, and it recorded as the last purged.
+    Purge(LogId),
+}
+
+impl LogChange {
+    fn apply(&self, img: &mut LogImage) {
+        match self {
+            LogChange::Nothing => {}
+            LogChange::Vote(vote) => img.vote = *vote,
+            LogChange::Append(ids) => {
+                if let Some(first) = ids.first() {
+                    img.entries.retain(|l| l.index < first.index);
+                }
+                img.entries.extend(ids.iter().copied());
+            }
+            LogChange::Truncate { since } => img.entries.retain(|l| l.index < *since),
+            LogChange::Purge(log_id) => {
+                img.entries.retain(|l| l.index > log_id.index);
+                if img.last_purged.is_none_or(|p| p.index < log_id.index) {
+                    img.last_purged = Some(*log_id);
+                }
+            }
+        }
+    }
+}
+
+/// The write in flight: its change to this cache (which shows nothing of it until it is
+/// done), or, once it failed, the log it would have made, fixed at that moment.
+#[derive(Debug, Clone)]
+enum InFlight {
+    Change(LogChange),
+    Failed(LogImage),
 }
 
 /// The shape of a log for probes: what a durable store must bring back after a power failure
@@ -46,14 +94,23 @@ impl LogCache {
     }
 
     /// The log as the write in flight (or the one that failed) would leave it.
-    pub fn in_flight(&self) -> Option<&LogImage> {
-        self.in_flight.as_ref()
+    pub fn in_flight(&self) -> Option<LogImage> {
+        match self.in_flight.as_ref()? {
+            InFlight::Change(change) => Some(self.image_after(change)),
+            InFlight::Failed(image) => Some(image.clone()),
+        }
     }
 
-    /// A durable write begins; `would_be` is the log it makes.
-    pub fn begin_write(&mut self, would_be: LogImage) {
+    fn image_after(&self, change: &LogChange) -> LogImage {
+        let mut image = self.image();
+        change.apply(&mut image);
+        image
+    }
+
+    /// A durable write making `change` begins.
+    pub fn begin_write(&mut self, change: LogChange) {
         if !self.write_failed {
-            self.in_flight = Some(would_be);
+            self.in_flight = Some(InFlight::Change(change));
         }
     }
 
@@ -66,6 +123,11 @@ impl LogCache {
 
     /// The write in flight failed: its change stays in flight for good.
     pub fn mark_write_failed(&mut self) {
+        if let Some(InFlight::Change(change)) = &self.in_flight
+            && !self.write_failed
+        {
+            self.in_flight = Some(InFlight::Failed(self.image_after(change)));
+        }
         self.write_failed = true;
     }
 
@@ -131,5 +193,69 @@ impl LogCache {
         }
         self.entries = self.entries.split_off(&(upto.index + 1));
         self.last_purged = Some(upto);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openraft::{CommittedLeaderId, EntryPayload};
+
+    use super::*;
+
+    fn id(term: u64, index: u64) -> LogId {
+        LogId::new(CommittedLeaderId::new(term, 0), index)
+    }
+
+    fn cache_with(ids: &[LogId]) -> LogCache {
+        let mut c = LogCache::default();
+        for &log_id in ids {
+            c.append(Entry {
+                log_id,
+                payload: EntryPayload::Blank,
+            });
+        }
+        c
+    }
+
+    #[test]
+    fn the_write_in_flight_shows_as_the_log_it_makes_until_it_is_done() {
+        let mut c = cache_with(&[id(1, 1), id(1, 2), id(1, 3)]);
+        c.begin_write(LogChange::Append(vec![id(2, 3), id(2, 4)]));
+        let image = c.in_flight().unwrap();
+        assert_eq!(image.entries, [id(1, 1), id(1, 2), id(2, 3), id(2, 4)]);
+        assert_eq!(c.image().entries, [id(1, 1), id(1, 2), id(1, 3)]);
+        c.end_write();
+        assert_eq!(c.in_flight(), None);
+
+        c.begin_write(LogChange::Purge(id(1, 2)));
+        let image = c.in_flight().unwrap();
+        assert_eq!(
+            (image.entries, image.last_purged),
+            (vec![id(1, 3)], Some(id(1, 2)))
+        );
+        c.begin_write(LogChange::Truncate { since: 2 });
+        assert_eq!(c.in_flight().unwrap().entries, [id(1, 1)]);
+        let vote = Vote::new(3, 1);
+        c.begin_write(LogChange::Vote(Some(vote)));
+        assert_eq!(c.in_flight().unwrap().vote, Some(vote));
+    }
+
+    #[test]
+    fn a_failed_write_stays_in_flight_as_the_log_it_would_have_made() {
+        let mut c = cache_with(&[id(1, 1)]);
+        c.begin_write(LogChange::Append(vec![id(1, 2)]));
+        c.mark_write_failed();
+        // Whatever the cache shows later, the failed write's log is the one of its moment.
+        c.append(Entry {
+            log_id: id(1, 2),
+            payload: EntryPayload::Blank,
+        });
+        c.append(Entry {
+            log_id: id(1, 3),
+            payload: EntryPayload::Blank,
+        });
+        c.end_write();
+        c.begin_write(LogChange::Nothing);
+        assert_eq!(c.in_flight().unwrap().entries, [id(1, 1), id(1, 2)]);
     }
 }

@@ -19,7 +19,7 @@ use faultline_engine::vfs::Vfs;
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{AnyError, LogState, OptionalSend, RaftLogReader, StorageIOError, Vote};
 
-pub use cache::{LogCache, LogImage};
+pub use cache::{LogCache, LogChange, LogImage};
 pub use durable::{DurableLog, RecoveryReport, recover_image};
 use record::MetaRecord;
 
@@ -127,22 +127,16 @@ impl LogStore {
     }
 
     /// Runs `op` on the durable files, if any. Until [`LogStore::settled`] the change it makes
-    /// (`change` applied to the current image) is in flight for the probes; a failure leaves it
-    /// in flight for good.
+    /// is in flight for the probes; a failure leaves it in flight for good.
     fn on_disk<T: Default>(
         &mut self,
-        change: impl FnOnce(&mut LogImage),
+        change: LogChange,
         op: impl FnOnce(&mut DurableLog) -> Result<T, LogStoreError>,
     ) -> Result<T, LogStoreError> {
         let Some(disk) = &mut self.disk else {
             return Ok(T::default());
         };
-        {
-            let mut c = lock(&self.cache);
-            let mut would_be = c.image();
-            change(&mut would_be);
-            c.begin_write(would_be);
-        }
+        lock(&self.cache).begin_write(change);
         op(disk).inspect_err(|_| lock(&self.cache).mark_write_failed())
     }
 
@@ -166,20 +160,14 @@ impl LogStore {
 
     fn save_meta(&mut self, meta: MetaRecord) -> Result<(), LogStoreError> {
         let vote = meta.vote;
-        self.on_disk(|img| img.vote = vote, |disk| disk.save_meta(&meta))
+        self.on_disk(LogChange::Vote(vote), |disk| disk.save_meta(&meta))
     }
 
     /// Purges up to `log_id`, in memory and durably.
     async fn purge_now(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let removed = lock(&self.cache).entries_in(..=log_id.index).len();
-        let purged = |img: &mut LogImage| {
-            img.entries.retain(|l| l.index > log_id.index);
-            if img.last_purged.is_none_or(|p| p.index < log_id.index) {
-                img.last_purged = Some(log_id);
-            }
-        };
         let compact_due = self
-            .on_disk(purged, |disk| disk.purge(log_id, removed))
+            .on_disk(LogChange::Purge(log_id), |disk| disk.purge(log_id, removed))
             .map_err(write_err)?;
         self.settled(|c| c.purge(log_id)).await;
         self.reporter.report(|| Observation::Purged {
@@ -187,7 +175,7 @@ impl LogStore {
         });
         if compact_due {
             let cache = self.cache.clone();
-            self.on_disk(|_| {}, |disk| disk.compact(&lock(&cache)))
+            self.on_disk(LogChange::Nothing, |disk| disk.compact(&lock(&cache)))
                 .map_err(write_err)?;
             self.settled(|_| {}).await;
         }
@@ -225,7 +213,7 @@ impl LogProbe {
         let c = lock(&self.cache);
         ProbedLog {
             acknowledged: c.image(),
-            in_flight: c.in_flight().cloned(),
+            in_flight: c.in_flight(),
         }
     }
 }
@@ -324,13 +312,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        let ids: Vec<LogId> = entries.iter().map(|e| e.log_id).collect();
-        let appended = |img: &mut LogImage| {
-            if let Some(first) = ids.first() {
-                img.entries.retain(|l| l.index < first.index);
-            }
-            img.entries.extend(ids.iter().copied());
-        };
+        let appended = LogChange::Append(entries.iter().map(|e| e.log_id).collect());
         if let Err(e) = self.on_disk(appended, |disk| disk.append(&entries)) {
             callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
             return Err(write_err(e));
@@ -371,10 +353,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let removed = lock(&self.cache).entries_in(log_id.index..).len();
         let since = log_id.index;
-        self.on_disk(
-            |img| img.entries.retain(|l| l.index < since),
-            |disk| disk.truncate(since, removed),
-        )
+        self.on_disk(LogChange::Truncate { since }, |disk| {
+            disk.truncate(since, removed)
+        })
         .map_err(write_err)?;
         self.settled(|c| c.truncate(since)).await;
         self.reporter.report(|| Observation::Truncated {

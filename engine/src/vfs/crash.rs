@@ -117,6 +117,8 @@ impl Disk {
         self.crash_namespace(&mut report);
         let after: BTreeSet<u64> = self.live_files().into_values().collect();
         report.vanished_files = live_before.difference(&after).count() as u64;
+        // The crash rewrote every directory's entries.
+        self.may_hold_garbage = true;
         self.collect_garbage();
         self.unsettled = None;
         self.device.reset(now);

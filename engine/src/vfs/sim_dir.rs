@@ -100,9 +100,9 @@ impl Dir {
         pairs
     }
 
-    /// Moves the ops whose sync completed by `now` into the durable entries; returns the
-    /// earliest stamp still waiting.
-    pub fn settle(&mut self, now: Duration) -> Option<Duration> {
+    /// Moves the ops whose sync completed by `now` into the durable entries; returns how many
+    /// it moved and the earliest stamp still waiting.
+    pub fn settle(&mut self, now: Duration) -> (usize, Option<Duration>) {
         let done = self
             .pending
             .iter()
@@ -111,7 +111,7 @@ impl Dir {
         for op in self.pending.drain(..done) {
             apply(&mut self.durable, &op.changes);
         }
-        self.pending.first().and_then(|op| op.durable_at)
+        (done, self.pending.first().and_then(|op| op.durable_at))
     }
 
     /// The entries a crash leaves when it keeps the first `kept` pending ops.
@@ -162,10 +162,10 @@ mod tests {
         d.change(set("b", 2), None, Duration::ZERO);
         assert_eq!(
             d.settle(Duration::from_millis(4)),
-            Some(Duration::from_millis(5))
+            (0, Some(Duration::from_millis(5)))
         );
         assert!(d.durable.is_empty());
-        assert_eq!(d.settle(Duration::from_millis(5)), None);
+        assert_eq!(d.settle(Duration::from_millis(5)), (1, None));
         assert_eq!(d.durable.keys().collect::<Vec<_>>(), ["a"]);
         assert_eq!(d.after_crash(1).len(), 2);
         assert_eq!(d.live.len(), 2);

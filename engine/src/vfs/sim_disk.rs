@@ -57,6 +57,10 @@ pub(super) struct Disk {
     /// A [`FaultKind::PowerCut`] fired: the machine is going down, so every operation fails
     /// and nothing more reaches the disk until the crash that follows.
     pub(super) power_cut: bool,
+    /// Some inode may have lost its last reference since the last [`Disk::collect_garbage`].
+    /// Only a directory op leaving the pending list can drop one (a live entry is always
+    /// also durable or pending), and a crash: see [`Disk::settle`].
+    pub(super) may_hold_garbage: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -133,6 +137,7 @@ impl Disk {
             next_pair: 1,
             unsettled: None,
             power_cut: false,
+            may_hold_garbage: false,
         }
     }
 
@@ -181,8 +186,14 @@ impl Disk {
     /// Applies every sync that completed by `now`.
     pub(super) fn settle(&mut self, now: Duration) {
         let files = self.inodes.values_mut().filter_map(|i| i.settle(now));
-        let dirs = self.dirs.values_mut().filter_map(|d| d.settle(now));
+        let mut drained = false;
+        let dirs = self.dirs.values_mut().filter_map(|d| {
+            let (ops, next) = d.settle(now);
+            drained |= ops > 0;
+            next
+        });
         self.unsettled = files.chain(dirs).min();
+        self.may_hold_garbage |= drained;
     }
 
     fn note_unsettled(&mut self, at: Duration) {
@@ -367,6 +378,8 @@ impl Disk {
         let change = vec![(name, Some(Node::Dir))];
         if durable {
             p.change_durably(change);
+            // A durable change replaces what the durable entries held.
+            self.may_hold_garbage = true;
         } else {
             p.change(change, None, issued);
         }
@@ -376,13 +389,27 @@ impl Disk {
     /// Drops inodes no directory refers to, live, durably or in a pending change; returns how
     /// many.
     pub(super) fn collect_garbage(&mut self) -> u64 {
-        // A disk holds a handful of files: a sorted list beats a set built for each call.
-        let mut referenced: Vec<u64> = self.dirs.values().flat_map(Dir::inodes).collect();
-        referenced.sort_unstable();
+        if !std::mem::take(&mut self.may_hold_garbage) {
+            debug_assert!(
+                self.inodes.len() == self.referenced().len(),
+                "an inode lost its last reference outside a settle or a crash"
+            );
+            return 0;
+        }
+        let referenced = self.referenced();
         let before = self.inodes.len();
         self.inodes
             .retain(|ino, _| referenced.binary_search(ino).is_ok());
         (before - self.inodes.len()) as u64
+    }
+
+    /// Every inode some directory refers to, sorted, without repeats.
+    fn referenced(&self) -> Vec<u64> {
+        // A disk holds a handful of files: a sorted list beats a set.
+        let mut referenced: Vec<u64> = self.dirs.values().flat_map(Dir::inodes).collect();
+        referenced.sort_unstable();
+        referenced.dedup();
+        referenced
     }
 }
 
