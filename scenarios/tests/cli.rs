@@ -149,7 +149,7 @@ fn bench_with_one_seed_exits_0_and_prints_the_cpu_ratio() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(
         out.lines()
-            .any(|l| l.starts_with("of which campaign/system (the harness): ")),
+            .any(|l| l.starts_with("of which campaign/system (the harness")),
         "{out}"
     );
     assert_eq!(report["campaign"]["seeds"], report["bare"]["seeds"]);

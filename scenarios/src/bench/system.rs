@@ -8,8 +8,8 @@
 //! [`ISOLATION`](super::bare::cluster::ISOLATION), then healed.
 //!
 //! So the bench splits the campaign's cost per operation in two: this reference against the
-//! bare one is what the system under test costs beyond openraft, the campaign against this one
-//! is what the harness (and the campaign's richer workload and faults) adds.
+//! bare one is what the system under test costs beyond openraft; the campaign against this one
+//! is what the harness adds, together with the campaign's reads, searches and faults.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,10 +17,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use faultline_consensus::{Client, Node, NodeConfig, NodeId};
-use faultline_engine::vfs::SimVfs;
 use faultline_sim::workload::ops;
-use faultline_sim::world::WorldConfig;
 use faultline_sim::world::node_slot::server_addr;
+use faultline_sim::world::{WorldConfig, node_disk};
 use madsim::net::NetSim;
 use madsim::rand::Rng;
 
@@ -55,15 +54,8 @@ pub async fn run(config: &WorldConfig, writes: u64, clients: u64) -> SeedOutcome
     let voters = config.voters as NodeId;
     let mut nodes: Vec<(madsim::task::NodeId, Node)> = Vec::new();
     for id in 1..=voters {
-        let disk = SimVfs::new(madsim::rand::thread_rng().r#gen::<u64>());
-        disk.set_crash_model(config.crash_model);
-        // As in the campaign's world, the disk takes its time on the simulated clock.
-        disk.set_clock(Arc::new(|| {
-            madsim::time::TimeHandle::try_current()
-                .map(|t| t.elapsed())
-                .unwrap_or_default()
-        }));
-        disk.set_latency(config.disk_latency.clone())
+        // As in the campaign's world: the disk takes its time on the simulated clock.
+        let disk = node_disk(madsim::rand::thread_rng().r#gen::<u64>(), config)
             .expect("a plan's disk latency is valid");
         let node_config = NodeConfig {
             id,

@@ -1,8 +1,8 @@
 //! `faultline bench`: the standard campaign (`run --scenario all --seeds N --jobs 1`) against
-//! a bare openraft reference on madsim, in this process, with CPU µs per acknowledged op for
-//! each and their ratio (see `faultline_scenarios::bench`). `--json FILE` also writes the
-//! measurements as JSON. Exits 0 whatever the seeds' verdicts: the table counts the seeds that
-//! did not pass.
+//! the system alone (faultline's nodes without the harness) and a bare openraft reference on
+//! madsim, in this process, with CPU µs per acknowledged op for each and their ratios (see
+//! `faultline_scenarios::bench`). `--json FILE` also writes the measurements as JSON. Exits 0
+//! whatever the seeds' verdicts: the table counts the seeds that did not pass.
 
 use std::path::PathBuf;
 
@@ -16,8 +16,8 @@ use super::watch::WatchArgs;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Seeds per scenario of the campaign (seeds 1..=N); the bare reference runs as many seeds
-    /// in all (N times the number of scenarios).
+    /// Seeds per scenario of the campaign (seeds 1..=N); each reference runs as many seeds in
+    /// all (N times the number of scenarios).
     #[arg(long, default_value_t = 16)]
     seeds: u64,
     /// Also write the measurements as JSON to FILE.

@@ -63,7 +63,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Measure how fast campaigns catch each planted bug (a `--features planted-bugs` build).
     Bugs(bugs::BugsArgs),
-    /// Measure the campaign's CPU cost per acknowledged op against a bare openraft on madsim.
+    /// Measure the campaign's CPU cost per acknowledged op against the system alone and a bare
+    /// openraft on madsim.
     Bench(bench::BenchArgs),
     /// Run a plan read from stdin and print its trace hash and trace (fresh-process replays).
     #[command(hide = true, name = "replay-trace")]

@@ -295,16 +295,7 @@ impl World {
             trace: self.trace.clone(),
             observations: self.observations.clone(),
         };
-        let disk = SimVfs::new(disk_seed);
-        disk.set_crash_model(self.config.crash_model);
-        // The disk takes its time on the simulated clock (a node waits for it: `consensus::disk`).
-        disk.set_clock(Arc::new(|| {
-            madsim::time::TimeHandle::try_current()
-                .map(|t| t.elapsed())
-                .unwrap_or_default()
-        }));
-        disk.set_latency(self.config.disk_latency.clone())
-            .map_err(|e| WorldError::Config(format!("disk latency: {e}")))?;
+        let disk = node_disk(disk_seed, &self.config)?;
         let slot = Arc::new(NodeSlot::boot(id, disk, program, self.trace.clone()));
         self.network.register(Host::Node(id), slot.sim_id());
         self.lock_slots().insert(id, slot.clone());
@@ -733,4 +724,19 @@ fn newest_voters(status: &[(NodeId, NodeStatus)]) -> Vec<NodeId> {
         }
     }
     best.map(|(_, m)| m.voters()).unwrap_or_default()
+}
+
+/// A node's simulated disk as `config` sets it up: its crash model, and its latency on the
+/// simulated clock (a node waits for it: `consensus::disk`).
+pub fn node_disk(seed: u64, config: &WorldConfig) -> Result<SimVfs, WorldError> {
+    let disk = SimVfs::new(seed);
+    disk.set_crash_model(config.crash_model);
+    disk.set_clock(Arc::new(|| {
+        madsim::time::TimeHandle::try_current()
+            .map(|t| t.elapsed())
+            .unwrap_or_default()
+    }));
+    disk.set_latency(config.disk_latency.clone())
+        .map_err(|e| WorldError::Config(format!("disk latency: {e}")))?;
+    Ok(disk)
 }
