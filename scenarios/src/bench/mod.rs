@@ -20,7 +20,7 @@
 
 pub mod bare;
 pub mod cpu;
-pub mod halfway;
+pub mod load;
 pub mod system;
 
 use std::fmt::Write as _;

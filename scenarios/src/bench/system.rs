@@ -2,10 +2,9 @@
 //! durable Raft log, snapshots, the TCP transport and the client service, each node on a
 //! simulated disk that takes its time) under the cluster settings of a campaign plan, with
 //! nothing of the harness around them: no recorder, no trace, no observer, no watcher, no power
-//! probes, no checks. The clients and the fault are the bare reference's ([`super::bare`]):
-//! `clients` concurrent clients, each on its own machine, upsert `writes` workload records
-//! between them, and when half are acknowledged the leader is isolated for
-//! [`ISOLATION`](super::bare::cluster::ISOLATION), then healed.
+//! probes, no checks. The load is the bare reference's ([`super::load`]): `clients` concurrent
+//! clients, each on its own machine, upsert `writes` workload records between them, and the
+//! leader is isolated halfway.
 //!
 //! So the bench splits the campaign's cost per operation in two: this reference against the
 //! bare one is what the system under test costs beyond openraft; the campaign against this one
@@ -20,11 +19,10 @@ use faultline_consensus::{Client, Node, NodeConfig, NodeId};
 use faultline_sim::workload::ops;
 use faultline_sim::world::node_slot::server_addr;
 use faultline_sim::world::{WorldConfig, node_disk};
-use madsim::net::NetSim;
 use madsim::rand::Rng;
 
-use super::bare::cluster::{ISOLATION, RETRY_PAUSE};
-use super::halfway::Halfway;
+use super::bare::cluster::RETRY_PAUSE;
+use super::load::{Halfway, drive};
 
 /// What one seed did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,37 +85,23 @@ pub async fn run(config: &WorldConfig, writes: u64, clients: u64) -> SeedOutcome
         .await
         .expect("initializing the group");
 
-    let clients = clients.max(1);
-    let (halfway, reached) = Halfway::new(writes);
-    let halfway = Arc::new(halfway);
-    let mut writers = Vec::new();
-    for k in 1..=clients {
-        // Client `k` writes the values `k-1, k-1+clients, …` below `writes`.
-        let values: Vec<u64> = (k - 1..writes).step_by(clients as usize).collect();
-        let machine = handle
-            .create_node()
-            .name(format!("client{k}"))
-            .ip(client_ip(k))
-            .build();
-        let client = Client::with_id(members.clone(), config.client_timeout, k);
-        writers.push(machine.spawn(upsert_all(client, k == 1, values, halfway.clone())));
-    }
-    let mut isolated = None;
-    if reached.await.is_ok() {
-        let leader = nodes.iter().find_map(|(_, n)| n.metrics().current_leader);
-        let target = leader.and_then(|l| nodes.iter().find(|(_, n)| n.id() == l));
-        if let Some((sim_id, _)) = target {
-            isolated = leader;
-            let net = NetSim::current();
-            net.clog_node(*sim_id);
-            madsim::time::sleep(ISOLATION).await;
-            net.unclog_node(*sim_id);
-        }
-    }
-    let mut acked = 0;
-    for writer in writers {
-        acked += writer.await.expect("a client finishes");
-    }
+    let timeout = config.client_timeout;
+    let nodes = &nodes;
+    let driven = drive(
+        writes,
+        clients,
+        client_ip,
+        |k, values, halfway| {
+            let client = Client::with_id(members.clone(), timeout, k);
+            upsert_all(client, k == 1, values, halfway)
+        },
+        || async move {
+            let leader = nodes.iter().find_map(|(_, n)| n.metrics().current_leader)?;
+            let (machine, _) = nodes.iter().find(|(_, n)| n.id() == leader)?;
+            Some((*machine, leader))
+        },
+    )
+    .await;
     let applied = nodes
         .iter()
         .filter_map(|(_, n)| n.metrics().last_applied.map(|l| l.index))
@@ -125,8 +109,8 @@ pub async fn run(config: &WorldConfig, writes: u64, clients: u64) -> SeedOutcome
         .unwrap_or(0);
     let durable_logs = nodes.iter().all(|(_, n)| n.log_state().is_some());
     SeedOutcome {
-        acked,
-        isolated,
+        acked: driven.acked,
+        isolated: driven.isolated,
         applied,
         durable_logs,
     }

@@ -1,9 +1,8 @@
 //! One seed of the bare reference: three openraft nodes on madsim (in-memory log, no-op state
 //! machine, madsim RPC transport), `clients` concurrent clients, each on its own machine, writing
-//! `writes` values between them through `Raft::client_write` on the leader, and one fault: when
-//! half the writes are acknowledged the leader is isolated (all its links clogged) for
-//! [`ISOLATION`], then healed. A client retries a write that timed out or was refused on the
-//! next node, or on the leader a refusal names.
+//! `writes` values between them through `Raft::client_write` on the leader, and the leader
+//! isolated halfway ([`load`](crate::bench::load)). A client retries a write that timed out or
+//! was refused on the next node, or on the leader a refusal names.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -11,19 +10,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use faultline_sim::world::RaftTiming;
-use madsim::net::{Endpoint, NetSim};
+use madsim::net::Endpoint;
 use openraft::BasicNode;
 
 use super::network::{Msg, Peers, Reply, call, serve};
 use super::state_machine::NoopMachine;
 use super::store::MemLog;
 use super::types::{NodeId, Raft};
-use crate::bench::halfway::Halfway;
+use crate::bench::load::{Halfway, drive};
 
 /// Nodes in the group.
 pub const NODES: u64 = 3;
-/// How long the leader stays isolated.
-pub const ISOLATION: Duration = Duration::from_secs(1);
 /// Bound on one client write (the standard campaign's world uses the same).
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The client's pause before retrying a write on another node.
@@ -97,53 +94,30 @@ pub async fn run(writes: u64, clients: u64) -> SeedOutcome {
         .await
         .expect("initializing the group");
 
-    let clients = clients.max(1);
-    let (progress, reached) = Halfway::new(writes);
-    let progress = Arc::new(progress);
-    let mut writers = Vec::new();
-    for k in 1..=clients {
-        // Client `k` writes the values `k-1, k-1+clients, …` below `writes`.
-        let values: Vec<u64> = (k - 1..writes).step_by(clients as usize).collect();
-        let machine = handle
-            .create_node()
-            .name(format!("client{k}"))
-            .ip(client_ip(k))
-            .build();
-        writers.push(machine.spawn(write_all(k, values, progress.clone())));
-    }
-    let mut isolated = None;
-    if reached.await.is_ok() {
+    let nodes = &nodes;
+    let driven = drive(writes, clients, client_ip, write_all, || async move {
         let mut leader = None;
-        for (_, raft) in &nodes {
+        for (_, raft) in nodes {
             leader = leader.or(raft.current_leader().await);
         }
-        let target = leader.and_then(|l| nodes.get(usize::try_from(l).ok()? - 1));
-        if let Some((sim_id, _)) = target {
-            isolated = leader;
-            let net = NetSim::current();
-            net.clog_node(*sim_id);
-            madsim::time::sleep(ISOLATION).await;
-            net.unclog_node(*sim_id);
-        }
-    }
-    let mut acked = 0;
-    for writer in writers {
-        acked += writer.await.expect("a client finishes");
-    }
+        let (machine, _) = nodes.get(usize::try_from(leader?).ok()? - 1)?;
+        Some((*machine, leader?))
+    })
+    .await;
     let max_term = nodes
         .iter()
         .map(|(_, raft)| raft.metrics().borrow().current_term)
         .max()
         .unwrap_or(0);
     SeedOutcome {
-        acked,
-        isolated,
+        acked: driven.acked,
+        isolated: driven.isolated,
         max_term,
     }
 }
 
 /// Client `k`: writes `values` one after another; returns how many were acknowledged.
-async fn write_all(k: u64, values: Vec<u64>, progress: Arc<Halfway>) -> u64 {
+async fn write_all(k: u64, values: Vec<u64>, halfway: Arc<Halfway>) -> u64 {
     let ep = Endpoint::bind(SocketAddr::new(client_ip(k), 0))
         .await
         .expect("binding a client");
@@ -161,7 +135,7 @@ async fn write_all(k: u64, values: Vec<u64>, progress: Arc<Halfway>) -> u64 {
             }
         }
         acked += 1;
-        progress.acked_one();
+        halfway.acked_one();
     }
     acked
 }
