@@ -81,9 +81,9 @@ impl Side {
 pub struct Report {
     /// Seeds per scenario of the campaign.
     pub seeds_per_scenario: u64,
-    /// Writes per seed of the bare reference (the campaign's acknowledged ops per seed).
+    /// Writes per seed of both references (the campaign's acknowledged ops per seed).
     pub writes_per_seed: u64,
-    /// Concurrent clients of the bare reference (the campaign's mean per seed).
+    /// Concurrent clients of both references (the campaign's mean per seed).
     pub clients: u64,
     pub campaign: Side,
     pub system: Side,
@@ -200,7 +200,7 @@ pub fn run(
     let campaign = Side::new("campaign", n, not_passed, ops_ok, sim, m);
 
     let writes = ((ops_ok + n / 2) / n.max(1)).max(1);
-    // The campaign's plans draw their client count per seed: the bare side uses their mean.
+    // The campaign's plans draw their client count per seed: both references use their mean.
     let client_total: u64 = scenarios
         .iter()
         .flat_map(|s| {
