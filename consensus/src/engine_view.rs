@@ -8,15 +8,11 @@ use crate::type_config::Applied;
 
 /// The name of the collection with id `collection_id`, if `engine` holds it.
 pub fn collection_name(engine: &Database, collection_id: u64) -> Option<String> {
-    engine
-        .collection_names()
-        .into_iter()
-        .find(|n| engine.collection_id(n).ok() == Some(collection_id))
+    engine.collection_name_of(collection_id).map(str::to_owned)
 }
 
 fn record(engine: &Database, collection_id: u64, id: u64) -> Option<Record> {
-    let name = collection_name(engine, collection_id)?;
-    let r = engine.get(&name, id).ok().flatten()?;
+    let r = engine.get_by_id(collection_id, id)?;
     Some(Record::from_engine(id, r))
 }
 

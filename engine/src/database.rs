@@ -195,6 +195,11 @@ impl Database {
         Ok(self.state.collection(collection)?.descriptor)
     }
 
+    /// The name of the collection replicated under `collection_id`, if it exists.
+    pub fn collection_name_of(&self, collection_id: u64) -> Option<&str> {
+        Some(&self.state.collection_by_id(collection_id)?.name)
+    }
+
     /// The id under which `collection` is replicated.
     pub fn collection_id(&self, collection: &str) -> Result<u64> {
         Ok(self.state.collection(collection)?.id)
@@ -245,6 +250,20 @@ impl Database {
                 vector: p.vector.clone(),
                 payload: p.payload.clone(),
             }))
+    }
+
+    /// The stored vector and payload of point `id` of the collection replicated under
+    /// `collection_id`, if both exist: what a replica's apply looks up, by the op's ids.
+    pub fn get_by_id(&self, collection_id: u64, id: u64) -> Option<Record> {
+        let p = self
+            .state
+            .collection_by_id(collection_id)?
+            .points
+            .get(&id)?;
+        Some(Record {
+            vector: p.vector.clone(),
+            payload: p.payload.clone(),
+        })
     }
 
     /// Exact k-nearest-neighbour search; ties are broken by ascending id.

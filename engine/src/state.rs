@@ -262,6 +262,11 @@ impl State {
             })
     }
 
+    /// The collection replicated under `id`, if it exists.
+    pub fn collection_by_id(&self, id: u64) -> Option<&Collection> {
+        self.collections.get(&id)
+    }
+
     pub fn names(&self) -> Vec<String> {
         self.by_name.keys().cloned().collect()
     }

@@ -1,6 +1,8 @@
 //! Acceptance 5: `replication_snapshot` → `restore` reproduces identical `get`/`search` results
 //! on a fresh engine, and `restore` onto divergent state yields exactly the snapshot's state —
-//! durably. Also the follower path: `apply_replicated` (single and batched) matches the leader.
+//! durably. Also the follower path: `apply_replicated` (single and batched) matches the leader,
+//! and a replica's lookups by the replicated ids (`get_by_id`, `collection_name_of`) match the
+//! lookups by name.
 
 mod common;
 
@@ -215,4 +217,34 @@ fn followers_applying_the_leaders_ops_converge() {
     assert_eq!(f.collection_names(), ["c"]);
     assert_eq!(f.len("c").unwrap(), 1);
     assert_eq!(f.collection_id("c").unwrap(), 5);
+}
+
+#[test]
+fn lookups_by_replicated_id_match_lookups_by_name() {
+    for seed in 0..4 {
+        let (_, db, _) = built(seed);
+        let mut found = 0;
+        for name in db.collection_names() {
+            let cid = db.collection_id(&name).unwrap();
+            assert_eq!(db.collection_name_of(cid), Some(name.as_str()));
+            for id in 0..30 {
+                let by_id = db.get_by_id(cid, id);
+                found += usize::from(by_id.is_some());
+                assert_eq!(by_id, db.get(&name, id).unwrap());
+            }
+        }
+        assert!(
+            found > 0,
+            "seed {seed}: the workload left no point to look up"
+        );
+        let unused = db
+            .collection_names()
+            .iter()
+            .map(|n| db.collection_id(n).unwrap())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        assert_eq!(db.collection_name_of(unused), None);
+        assert_eq!(db.get_by_id(unused, 0), None);
+    }
 }
