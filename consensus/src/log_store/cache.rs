@@ -123,9 +123,8 @@ impl LogCache {
 
     /// The write in flight failed: its change stays in flight for good.
     pub fn mark_write_failed(&mut self) {
-        if let Some(InFlight::Change(change)) = &self.in_flight
-            && !self.write_failed
-        {
+        // After a failure nothing begins, so only the first failure finds a change here.
+        if let Some(InFlight::Change(change)) = &self.in_flight {
             self.in_flight = Some(InFlight::Failed(self.image_after(change)));
         }
         self.write_failed = true;

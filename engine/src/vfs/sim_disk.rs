@@ -58,8 +58,9 @@ pub(super) struct Disk {
     /// and nothing more reaches the disk until the crash that follows.
     pub(super) power_cut: bool,
     /// Some inode may have lost its last reference since the last [`Disk::collect_garbage`].
-    /// Only a directory op leaving the pending list can drop one (a live entry is always
-    /// also durable or pending), and a crash: see [`Disk::settle`].
+    /// A live entry is always also durable or pending, so only what rewrites the durable
+    /// entries can drop one: a directory op leaving the pending list ([`Disk::settle`]), a
+    /// durable change ([`Disk::mkdir`] under the gentle model) and a crash.
     pub(super) may_hold_garbage: bool,
 }
 

@@ -27,6 +27,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use faultline_sim::plan::Plan;
 use faultline_sim::run::simulate::world_config;
 use faultline_sim::world::{RunSpec, WorldConfig, run_seed};
 use serde::Serialize;
@@ -200,29 +201,23 @@ pub fn run(
     let campaign = Side::new("campaign", n, not_passed, ops_ok, sim, m);
 
     let writes = ((ops_ok + n / 2) / n.max(1)).max(1);
-    // The campaign's plans draw their client count per seed: both references use their mean.
-    let client_total: u64 = scenarios
+    // The campaign's plans, once: their client counts (drawn per seed; both references use
+    // the mean) and their cluster settings (the system reference's, seed for seed).
+    let plans: Vec<Plan> = scenarios
         .iter()
-        .flat_map(|s| {
-            seeds
-                .iter()
-                .map(|&seed| u64::from(s.plan(seed).workload.clients))
-        })
-        .sum();
-    let clients = ((client_total + n / 2) / n.max(1)).max(1);
-    let cells: Vec<WorldConfig> = scenarios
-        .iter()
-        .flat_map(|s| seeds.iter().map(|&seed| world_config(&s.plan(seed))))
+        .flat_map(|s| seeds.iter().map(|&seed| s.plan(seed)))
         .collect();
+    let client_total: u64 = plans.iter().map(|p| u64::from(p.workload.clients)).sum();
+    let clients = ((client_total + n / 2) / n.max(1)).max(1);
     progress(&format!(
         "system: {n} seeds x {writes} writes by {clients} clients"
     ));
     let (runs, m) = measure(|| {
-        cells
+        plans
             .iter()
+            .map(world_config)
             .zip(1..)
             .map(|(cell, seed)| {
-                let cell = cell.clone();
                 run_seed(seed, &RunSpec::from(&cell), move || async move {
                     let outcome = system::run(&cell, writes, clients).await;
                     (outcome.acked, madsim::time::TimeHandle::current().elapsed())
