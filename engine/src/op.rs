@@ -124,9 +124,14 @@ pub fn decode_ops(bytes: &[u8]) -> Result<Vec<WalOp>> {
 }
 
 fn encode_versioned<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    // Serialising plain enums, integers, strings and byte vectors into a Vec cannot fail.
-    postcard::to_extend(value, vec![OP_FORMAT_VERSION])
-        .expect("postcard encoding into a Vec is infallible")
+    // Serialising plain enums, integers, strings and byte vectors cannot fail. Sizing first
+    // costs one walk that copies nothing (byte vectors count as their length) and saves the
+    // doubling reallocations of a growing buffer, each a copy of everything so far.
+    let size = postcard::experimental::serialized_size(value)
+        .expect("sizing a postcard encoding is infallible");
+    let mut out = Vec::with_capacity(1 + size);
+    out.push(OP_FORMAT_VERSION);
+    postcard::to_extend(value, out).expect("postcard encoding into a Vec is infallible")
 }
 
 fn decode_versioned<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &'static str) -> Result<T> {

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use faultline_engine::vfs::{Vfs, create_dir_durable};
 
 use super::cache::{LogCache, LogImage};
-use super::record::{LogRecord, MetaRecord, Scan, encode_into, scan};
+use super::record::{LogRecord, LogRecordRef, MetaRecord, Scan, encode_into, scan};
 use crate::error::LogStoreError;
 use crate::type_config::{Entry, LogId};
 
@@ -129,7 +129,7 @@ impl DurableLog {
     pub fn append(&mut self, entries: &[Entry]) -> Result<(), LogStoreError> {
         let mut buf = Vec::new();
         for e in entries {
-            encode_into(&LogRecord::Entry(e.clone()), &mut buf)?;
+            encode_into(&LogRecordRef::Entry(e), &mut buf)?;
         }
         // Planted: report the entries flushed once they are written, before they are durable.
         #[cfg(feature = "planted-bugs")]
@@ -142,7 +142,7 @@ impl DurableLog {
     /// Durably remove entries with index `>= since`.
     pub fn truncate(&mut self, since: u64, removed: usize) -> Result<(), LogStoreError> {
         let mut buf = Vec::new();
-        encode_into(&LogRecord::Truncate { since }, &mut buf)?;
+        encode_into(&LogRecordRef::Truncate { since }, &mut buf)?;
         // Planted `truncate-sync-deferred`: the record waits for the next append's sync.
         #[cfg(feature = "planted-bugs")]
         if faultline_engine::planted!(TruncateSyncDeferred) {
@@ -162,7 +162,7 @@ impl DurableLog {
     /// (to be called with the cache after the purge).
     pub fn purge(&mut self, upto: LogId, removed: usize) -> Result<bool, LogStoreError> {
         let mut buf = Vec::new();
-        encode_into(&LogRecord::Purge(upto), &mut buf)?;
+        encode_into(&LogRecordRef::Purge(upto), &mut buf)?;
         self.append_synced(&buf)?;
         self.dead_records += removed + 1;
         Ok(self.dead_records >= COMPACT_MIN_DEAD)
@@ -193,10 +193,10 @@ impl DurableLog {
         }
         let mut buf = Vec::new();
         if let Some(p) = cache.last_purged() {
-            encode_into(&LogRecord::Purge(p), &mut buf)?;
+            encode_into(&LogRecordRef::Purge(p), &mut buf)?;
         }
         for e in cache.live_entries() {
-            encode_into(&LogRecord::Entry(e.clone()), &mut buf)?;
+            encode_into(&LogRecordRef::Entry(e), &mut buf)?;
         }
         let tmp = self.dir.join(LOG_TMP);
         let res = self.replace_file(&tmp, &self.log_path, &buf);

@@ -21,15 +21,21 @@ pub const MAX_RECORD_LEN: usize = 256 << 20;
 
 /// One record of the append-only log file. Truncation and purging are logged, not done in place,
 /// so every change is a single append + sync.
+///
+/// `E` is the entry as held: owned when read back, borrowed (`LogRecord<&Entry>`, the same
+/// bytes) when written, so writing an entry does not copy it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum LogRecord {
+pub enum LogRecord<E = Entry> {
     /// A log entry. Appending index `i` never happens without a prior truncate of `i..`.
-    Entry(Entry),
+    Entry(E),
     /// Entries with index `>= since` are removed.
     Truncate { since: u64 },
     /// Entries up to and including this log id are purged (covered by a snapshot).
     Purge(LogId<NodeId>),
 }
+
+/// A record as written: its entry borrowed.
+pub type LogRecordRef<'a> = LogRecord<&'a Entry>;
 
 /// The content of the vote file, replaced atomically as a whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +52,8 @@ pub struct EncodeError(#[from] postcard::Error);
 /// Append the framed encoding of `value` to `out`.
 pub fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let start = out.len();
+    // Room for the whole record up front: a buffer grown by doubling copies itself each time.
+    out.reserve(HEADER_LEN + postcard::experimental::serialized_size(value)?);
     out.extend_from_slice(&[0u8; HEADER_LEN]);
     let mut buf = postcard::to_extend(value, std::mem::take(out))?;
     let body_len = buf.len() - start - HEADER_LEN;
@@ -133,6 +141,34 @@ mod tests {
             assert_eq!(s.records.len(), 2, "cut at {cut}");
             assert!(s.tail_discarded);
         }
+    }
+
+    #[test]
+    fn an_entry_written_borrowed_reads_back_owned() {
+        use faultline_engine::op::WalOp;
+        use openraft::{CommittedLeaderId, EntryPayload};
+
+        use crate::type_config::Command;
+
+        let entry = Entry {
+            log_id: LogId::new(CommittedLeaderId::new(3, 1), 17),
+            payload: EntryPayload::Normal(Command::new(
+                5,
+                WalOp::Upsert {
+                    collection_id: 2,
+                    external_id: 9,
+                    vector: vec![7; 16],
+                    payload: b"{}".to_vec(),
+                },
+            )),
+        };
+        let (mut borrowed, mut owned) = (Vec::new(), Vec::new());
+        encode_into(&LogRecordRef::Entry(&entry), &mut borrowed).unwrap();
+        encode_into(&LogRecord::Entry(entry.clone()), &mut owned).unwrap();
+        assert_eq!(borrowed, owned);
+        let s: Scan<LogRecord> = scan(&borrowed);
+        assert!(matches!(&s.records[..], [(0, LogRecord::Entry(e))] if *e == entry));
+        assert_eq!(s.valid_len as usize, borrowed.len());
     }
 
     #[test]

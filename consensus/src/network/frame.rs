@@ -33,8 +33,12 @@ pub enum FrameError {
 
 /// Encode `msg` into a complete frame (length prefix included).
 pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
-    // Reserve the prefix up front so the frame goes out in a single write.
-    let buf = postcard::to_extend(msg, vec![0u8; 4]).map_err(FrameError::Encode)?;
+    // Reserve the prefix up front so the frame goes out in a single write, and the whole frame
+    // so the buffer never grows (each doubling copies everything so far).
+    let size = postcard::experimental::serialized_size(msg).map_err(FrameError::Encode)?;
+    let mut buf = Vec::with_capacity(4 + size);
+    buf.extend_from_slice(&[0u8; 4]);
+    let buf = postcard::to_extend(msg, buf).map_err(FrameError::Encode)?;
     let body_len = buf.len() - 4;
     if body_len > MAX_FRAME_LEN {
         return Err(FrameError::TooLarge(body_len));

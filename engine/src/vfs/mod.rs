@@ -97,6 +97,7 @@
 mod crash;
 mod crash_images;
 mod device;
+mod dir_table;
 mod faults;
 mod harsh_file;
 mod latency;

@@ -100,18 +100,27 @@ impl Dir {
         pairs
     }
 
-    /// Moves the ops whose sync completed by `now` into the durable entries; returns how many
-    /// it moved and the earliest stamp still waiting.
-    pub fn settle(&mut self, now: Duration) -> (usize, Option<Duration>) {
+    /// Moves the ops whose sync completed by `now` into the durable entries, adding to
+    /// `displaced` every file they replaced or removed there (it may have lost its last
+    /// reference); returns the earliest stamp still waiting.
+    pub fn settle(&mut self, now: Duration, displaced: &mut Vec<u64>) -> Option<Duration> {
         let done = self
             .pending
             .iter()
             .take_while(|op| op.durable_at.is_some_and(|t| t <= now))
             .count();
         for op in self.pending.drain(..done) {
-            apply(&mut self.durable, &op.changes);
+            for (name, node) in op.changes {
+                let old = match node {
+                    Some(n) => self.durable.insert(name, n),
+                    None => self.durable.remove(&name),
+                };
+                if let Some(Node::File(ino)) = old {
+                    displaced.push(ino);
+                }
+            }
         }
-        (done, self.pending.first().and_then(|op| op.durable_at))
+        self.pending.first().and_then(|op| op.durable_at)
     }
 
     /// The entries a crash leaves when it keeps the first `kept` pending ops.
@@ -121,6 +130,11 @@ impl Dir {
             apply(&mut entries, &op.changes);
         }
         entries
+    }
+
+    /// Whether this directory may name file `ino` now or after a crash.
+    pub fn names(&self, ino: u64) -> bool {
+        self.inodes().any(|i| i == ino)
     }
 
     /// Every inode this directory may name now or after a crash.
@@ -160,12 +174,14 @@ mod tests {
         d.change(set("a", 1), None, Duration::ZERO);
         d.stamp_all(Duration::from_millis(5));
         d.change(set("b", 2), None, Duration::ZERO);
+        let mut displaced = Vec::new();
         assert_eq!(
-            d.settle(Duration::from_millis(4)),
-            (0, Some(Duration::from_millis(5)))
+            d.settle(Duration::from_millis(4), &mut displaced),
+            Some(Duration::from_millis(5))
         );
         assert!(d.durable.is_empty());
-        assert_eq!(d.settle(Duration::from_millis(5)), (1, None));
+        assert_eq!(d.settle(Duration::from_millis(5), &mut displaced), None);
+        assert!(displaced.is_empty());
         assert_eq!(d.durable.keys().collect::<Vec<_>>(), ["a"]);
         assert_eq!(d.after_crash(1).len(), 2);
         assert_eq!(d.live.len(), 2);
@@ -179,8 +195,29 @@ mod tests {
         d.change(set("c", 3), Some(8), Duration::ZERO);
         assert_eq!(d.stamp_through(7, Duration::ZERO), vec![7]);
         assert_eq!(d.stamp_through(7, Duration::ZERO), Vec::<u64>::new());
-        d.settle(Duration::ZERO);
+        d.settle(Duration::ZERO, &mut Vec::new());
         assert_eq!(d.durable.keys().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(d.pending.len(), 1);
+    }
+
+    #[test]
+    fn settling_names_the_files_it_replaced_or_removed() {
+        let mut d = Dir::default();
+        d.change(set("vote", 1), None, Duration::ZERO);
+        d.change(set("vote.tmp", 2), None, Duration::ZERO);
+        d.stamp_all(Duration::ZERO);
+        let mut displaced = Vec::new();
+        d.settle(Duration::ZERO, &mut displaced);
+        assert!(displaced.is_empty());
+        // The atomic replace: `vote.tmp` renamed over `vote`.
+        let rename = vec![
+            ("vote.tmp".to_owned(), None),
+            ("vote".to_owned(), Some(Node::File(2))),
+        ];
+        d.change(rename, None, Duration::ZERO);
+        d.stamp_all(Duration::ZERO);
+        d.settle(Duration::ZERO, &mut displaced);
+        assert_eq!(displaced, [2, 1]);
+        assert!(d.names(2) && !d.names(1));
     }
 }

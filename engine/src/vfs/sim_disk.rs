@@ -15,6 +15,7 @@ use crate::fnv::Fnv1a;
 
 use super::crash::CrashModel;
 use super::device::Device;
+use super::dir_table::DirTable;
 use super::faults::{FaultKind, FaultPlan, OpClass, VfsCounters};
 use super::latency::IoKind;
 use super::rng::SplitMix64;
@@ -45,7 +46,7 @@ pub(super) struct Disk {
     pub(super) issued: Duration,
     /// Every directory that exists now, by normalised path. The roots `/` and `` (relative
     /// paths) always exist; any other directory is an entry of its parent.
-    pub(super) dirs: BTreeMap<PathBuf, Dir>,
+    pub(super) dirs: DirTable,
     pub(super) inodes: BTreeMap<u64, Inode>,
     pub(super) next_inode: u64,
     /// Orders pending changes across files, so a crash knows which write was the last.
@@ -57,11 +58,14 @@ pub(super) struct Disk {
     /// A [`FaultKind::PowerCut`] fired: the machine is going down, so every operation fails
     /// and nothing more reaches the disk until the crash that follows.
     pub(super) power_cut: bool,
-    /// Some inode may have lost its last reference since the last [`Disk::collect_garbage`].
-    /// A live entry is always also durable or pending, so only what rewrites the durable
-    /// entries can drop one: a directory op leaving the pending list ([`Disk::settle`]), a
-    /// durable change ([`Disk::mkdir`] under the gentle model) and a crash.
+    /// Any inode may have lost its last reference since the last [`Disk::collect_garbage`]:
+    /// the durable entries were rewritten wholesale, by a durable change ([`Disk::mkdir`]
+    /// under the gentle model) or a crash.
     pub(super) may_hold_garbage: bool,
+    /// Inodes [`Disk::settle`] moved out of some directory's durable entries since the last
+    /// collection: the only ones a settle can leave unreferenced. A live entry is always also
+    /// durable or pending, so nothing else (a rename, a remove) drops a last reference.
+    pub(super) displaced: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -119,7 +123,7 @@ impl Inode {
 
 impl Disk {
     pub(super) fn new(seed: u64, faults: FaultPlan) -> Disk {
-        let mut dirs = BTreeMap::new();
+        let mut dirs = DirTable::default();
         dirs.insert(PathBuf::from("/"), Dir::default());
         dirs.insert(PathBuf::new(), Dir::default());
         Disk {
@@ -139,6 +143,7 @@ impl Disk {
             unsettled: None,
             power_cut: false,
             may_hold_garbage: false,
+            displaced: Vec::new(),
         }
     }
 
@@ -187,14 +192,12 @@ impl Disk {
     /// Applies every sync that completed by `now`.
     pub(super) fn settle(&mut self, now: Duration) {
         let files = self.inodes.values_mut().filter_map(|i| i.settle(now));
-        let mut drained = false;
-        let dirs = self.dirs.values_mut().filter_map(|d| {
-            let (ops, next) = d.settle(now);
-            drained |= ops > 0;
-            next
-        });
+        let displaced = &mut self.displaced;
+        let dirs = self
+            .dirs
+            .values_mut()
+            .filter_map(|d| d.settle(now, displaced));
         self.unsettled = files.chain(dirs).min();
-        self.may_hold_garbage |= drained;
     }
 
     fn note_unsettled(&mut self, at: Duration) {
@@ -390,17 +393,23 @@ impl Disk {
     /// Drops inodes no directory refers to, live, durably or in a pending change; returns how
     /// many.
     pub(super) fn collect_garbage(&mut self) -> u64 {
-        if !std::mem::take(&mut self.may_hold_garbage) {
-            debug_assert!(
-                self.inodes.len() == self.referenced().len(),
-                "an inode lost its last reference outside a settle or a crash"
-            );
-            return 0;
-        }
-        let referenced = self.referenced();
+        let candidates = std::mem::take(&mut self.displaced);
         let before = self.inodes.len();
-        self.inodes
-            .retain(|ino, _| referenced.binary_search(ino).is_ok());
+        if std::mem::take(&mut self.may_hold_garbage) {
+            let referenced = self.referenced();
+            self.inodes
+                .retain(|ino, _| referenced.binary_search(ino).is_ok());
+        } else {
+            for ino in candidates {
+                if !self.dirs.values().any(|d| d.names(ino)) {
+                    self.inodes.remove(&ino);
+                }
+            }
+        }
+        debug_assert!(
+            self.inodes.len() == self.referenced().len(),
+            "an inode lost its last reference outside a settle or a crash"
+        );
         (before - self.inodes.len()) as u64
     }
 
@@ -416,9 +425,37 @@ impl Disk {
 
 pub(super) fn write_into(image: &mut Vec<u8>, offset: u64, data: &[u8]) {
     let off = offset as usize;
-    let end = off + data.len();
-    if image.len() < end {
-        image.resize(end, 0);
+    if image.len() < off {
+        image.resize(off, 0);
     }
-    image[off..end].copy_from_slice(data);
+    // Nearly every write appends: what lies past the end is copied once, not zeroed first.
+    let overlap = (image.len() - off).min(data.len());
+    image[off..off + overlap].copy_from_slice(&data[..overlap]);
+    image.extend_from_slice(&data[overlap..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_write_lands_as_on_a_zero_filled_image(
+            image in prop::collection::vec(any::<u8>(), 0..64),
+            offset in 0u64..96,
+            data in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut expected = image.clone();
+            let end = offset as usize + data.len();
+            if expected.len() < end {
+                expected.resize(end, 0);
+            }
+            expected[offset as usize..end].copy_from_slice(&data);
+            let mut written = image;
+            write_into(&mut written, offset, &data);
+            prop_assert_eq!(written, expected);
+        }
+    }
 }
