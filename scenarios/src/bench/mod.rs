@@ -8,15 +8,20 @@
 //! - the [`bare`] reference: the real openraft on madsim with an in-memory log and a no-op
 //!   state machine.
 //!
-//! Both references run as many clients as the campaign's seeds have on average, writing as many
-//! values per seed as the campaign acknowledges on average, through one leader isolation. For
-//! each side the bench reports seeds per second, simulated seconds per wall second,
-//! acknowledged operations and process CPU time per acknowledged operation ([`cpu`]), and the
-//! ratios of the CPU costs: campaign/bare (the figure tracked), campaign/system (what the
-//! harness adds, with the campaign's reads, searches and faults the references do not have) and
-//! system/bare (what the system under test costs beyond openraft).
+//! The sides run in turns, one scenario at a time: the campaign's seeds of a scenario, then the
+//! system reference's, then the bare reference's, then the next scenario. A machine whose speed
+//! drifts (a shared or throttled core) so slows all three alike, where three long phases in a
+//! row would each meet a different machine and the ratios would measure the drift.
 //!
-//! Wall and CPU time are measured around each side, outside any simulation.
+//! For each scenario both references run as many clients as its campaign seeds have on average,
+//! writing as many values per seed as they acknowledged on average, through one leader
+//! isolation. For each side the bench reports seeds per second, simulated seconds per wall
+//! second, acknowledged operations and process CPU time per acknowledged operation ([`cpu`]),
+//! and the ratios of the CPU costs: campaign/bare (the figure tracked), campaign/system (what
+//! the harness adds, with the campaign's reads, searches and faults the references do not have)
+//! and system/bare (what the system under test costs beyond openraft).
+//!
+//! Wall and CPU time are measured around each turn, outside any simulation.
 
 pub mod bare;
 pub mod cpu;
@@ -52,27 +57,62 @@ pub struct Side {
     pub cpu_us_per_op: f64,
 }
 
-impl Side {
-    fn new(
-        name: &str,
-        seeds: u64,
-        not_passed: u64,
-        ops_ok: u64,
-        sim: Duration,
-        m: Measured,
-    ) -> Side {
-        let (wall, cpu) = (m.wall.as_secs_f64(), m.cpu.as_secs_f64());
+/// What one side did so far, over its turns.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    seeds: u64,
+    not_passed: u64,
+    ops_ok: u64,
+    sim: Duration,
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Tally {
+    /// Adds one turn: `seeds` seeds of which `not_passed` did not pass, `ops_ok` acknowledged
+    /// ops over `sim` simulated time, measured as `m`.
+    fn add(&mut self, seeds: u64, not_passed: u64, ops_ok: u64, sim: Duration, m: Measured) {
+        self.seeds += seeds;
+        self.not_passed += not_passed;
+        self.ops_ok += ops_ok;
+        self.sim += sim;
+        self.wall += m.wall;
+        self.cpu += m.cpu;
+    }
+
+    /// Adds one turn of a reference from its seeds' (acknowledged writes, simulated time); a
+    /// seed that did not run to its end counts as not passed.
+    fn add_reference<E>(&mut self, runs: &[Result<(u64, Duration), E>], m: Measured) {
+        let done: Vec<(u64, Duration)> = runs
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        self.add(
+            runs.len() as u64,
+            (runs.len() - done.len()) as u64,
+            done.iter().map(|(ops, _)| ops).sum(),
+            done.iter().map(|(_, sim)| *sim).sum(),
+            m,
+        );
+    }
+
+    fn side(&self, name: &str) -> Side {
+        let (wall, cpu, sim) = (
+            self.wall.as_secs_f64(),
+            self.cpu.as_secs_f64(),
+            self.sim.as_secs_f64(),
+        );
         Side {
             name: name.to_string(),
-            seeds,
-            not_passed,
-            ops_ok,
+            seeds: self.seeds,
+            not_passed: self.not_passed,
+            ops_ok: self.ops_ok,
             wall_secs: wall,
-            sim_secs: sim.as_secs_f64(),
+            sim_secs: sim,
             cpu_secs: cpu,
-            seeds_per_sec: per(seeds as f64, wall),
-            sim_secs_per_wall_sec: per(sim.as_secs_f64(), wall),
-            cpu_us_per_op: per(cpu * 1e6, ops_ok as f64),
+            seeds_per_sec: per(self.seeds as f64, wall),
+            sim_secs_per_wall_sec: per(sim, wall),
+            cpu_us_per_op: per(cpu * 1e6, self.ops_ok as f64),
         }
     }
 }
@@ -82,9 +122,13 @@ impl Side {
 pub struct Report {
     /// Seeds per scenario of the campaign.
     pub seeds_per_scenario: u64,
-    /// Writes per seed of both references (the campaign's acknowledged ops per seed).
+    /// Writes each reference was given in all: per scenario, as many per seed as its campaign
+    /// seeds acknowledged on average.
+    pub writes: u64,
+    /// Writes per reference seed, on average over the scenarios.
     pub writes_per_seed: u64,
-    /// Concurrent clients of both references (the campaign's mean per seed).
+    /// Concurrent clients per reference seed, on average over the scenarios (each scenario's
+    /// references run its campaign seeds' mean).
     pub clients: u64,
     pub campaign: Side,
     pub system: Side,
@@ -132,7 +176,7 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "campaign: {} seeds per scenario; system and bare: {} writes per seed by {} clients, one leader isolation",
+            "campaign: {} seeds per scenario; system and bare: {} writes per seed by {} clients on average, one leader isolation; the sides took turns by scenario",
             self.seeds_per_scenario, self.writes_per_seed, self.clients
         );
         let _ = writeln!(
@@ -169,10 +213,10 @@ fn measure<T>(f: impl FnOnce() -> T) -> Result<(T, Measured)> {
     Ok((out, Measured { wall, cpu }))
 }
 
-/// The three sides: the campaign with `seeds_per_scenario` seeds of every scenario under
-/// `config` (one job), then the system reference with one seed per campaign seed (under that
-/// seed's cluster settings), then the bare reference with as many seeds. `progress` hears each
-/// phase.
+/// The three sides, in turns by scenario: the campaign with `seeds_per_scenario` seeds of the
+/// scenario under `config` (one job), then the system reference with one seed per campaign
+/// seed (under that seed's cluster settings), then the bare reference with as many seeds.
+/// `progress` hears each turn.
 pub fn run(
     seeds_per_scenario: u64,
     config: &RunnerConfig,
@@ -180,74 +224,82 @@ pub fn run(
 ) -> Result<Report> {
     let scenarios = catalog::select("all")?;
     let seeds: Vec<u64> = (1..=seeds_per_scenario).collect();
-    progress(&format!(
-        "campaign: {} scenarios x {seeds_per_scenario} seeds",
-        scenarios.len()
-    ));
-    let (results, m) = measure(|| {
-        scenarios
+    let (mut campaign, mut system, mut bare) =
+        (Tally::default(), Tally::default(), Tally::default());
+    let (mut writes_total, mut clients_total) = (0, 0);
+    // Reference seeds are numbered on across the turns, as one run of each would number them.
+    let mut next_seed = 1;
+    for scenario in &scenarios {
+        let (results, m) = measure(|| run_batch(*scenario, &seeds, config, &|_| {}))?;
+        let n = results.len() as u64;
+        let ops_ok: u64 = results
             .iter()
-            .flat_map(|s| run_batch(*s, &seeds, config, &|_| {}))
-            .collect::<Vec<_>>()
-    })?;
-    let ops_ok: u64 = results
-        .iter()
-        .filter_map(|r| r.verdict.as_ref())
-        .map(|v| v.stats.ops_ok)
-        .sum();
-    let sim = results.iter().map(|r| r.sim).sum();
-    let not_passed = results.iter().filter(|r| !r.passed()).count() as u64;
-    let n = results.len() as u64;
-    let campaign = Side::new("campaign", n, not_passed, ops_ok, sim, m);
+            .filter_map(|r| r.verdict.as_ref())
+            .map(|v| v.stats.ops_ok)
+            .sum();
+        let not_passed = results.iter().filter(|r| !r.passed()).count() as u64;
+        campaign.add(
+            n,
+            not_passed,
+            ops_ok,
+            results.iter().map(|r| r.sim).sum(),
+            m,
+        );
 
-    let writes = ((ops_ok + n / 2) / n.max(1)).max(1);
-    // The campaign's plans, once: their client counts (drawn per seed; both references use
-    // the mean) and their cluster settings (the system reference's, seed for seed).
-    let plans: Vec<Plan> = scenarios
-        .iter()
-        .flat_map(|s| seeds.iter().map(|&seed| s.plan(seed)))
-        .collect();
-    let client_total: u64 = plans.iter().map(|p| u64::from(p.workload.clients)).sum();
-    let clients = ((client_total + n / 2) / n.max(1)).max(1);
-    progress(&format!(
-        "system: {n} seeds x {writes} writes by {clients} clients"
-    ));
-    let (runs, m) = measure(|| {
-        plans
-            .iter()
-            .map(world_config)
-            .zip(1..)
-            .map(|(cell, seed)| {
-                run_seed(seed, &RunSpec::from(&cell), move || async move {
-                    let outcome = system::run(&cell, writes, clients).await;
-                    (outcome.acked, madsim::time::TimeHandle::current().elapsed())
-                })
-            })
-            .collect::<Vec<_>>()
-    })?;
-    let system = reference_side("system", &runs, m);
+        let writes = ((ops_ok + n / 2) / n.max(1)).max(1);
+        // The plans' client counts are drawn per seed: the references use their mean.
+        let plans: Vec<Plan> = seeds.iter().map(|&seed| scenario.plan(seed)).collect();
+        let client_sum: u64 = plans.iter().map(|p| u64::from(p.workload.clients)).sum();
+        let clients = ((client_sum + n / 2) / n.max(1)).max(1);
+        progress(&format!(
+            "{}: campaign {n} seeds, then system and bare {n} seeds x {writes} writes by {clients} clients",
+            scenario.name()
+        ));
+        let reference_seeds: Vec<u64> = (next_seed..next_seed + n).collect();
+        next_seed += n;
+        writes_total += writes * n;
+        clients_total += clients * n;
 
-    progress(&format!(
-        "bare: {n} seeds x {writes} writes by {clients} clients"
-    ));
-    let bare_seeds: Vec<u64> = (1..=n).collect();
-    let spec = RunSpec::from(&WorldConfig::default());
-    let (runs, m) = measure(|| {
-        bare_seeds
-            .iter()
-            .map(|&seed| {
-                run_seed(seed, &spec, move || async move {
-                    let outcome = bare::cluster::run(writes, clients).await;
-                    (outcome.acked, madsim::time::TimeHandle::current().elapsed())
+        let (runs, m) = measure(|| {
+            plans
+                .iter()
+                .map(world_config)
+                .zip(&reference_seeds)
+                .map(|(cell, &seed)| {
+                    run_seed(seed, &RunSpec::from(&cell), move || async move {
+                        let outcome = system::run(&cell, writes, clients).await;
+                        (outcome.acked, madsim::time::TimeHandle::current().elapsed())
+                    })
                 })
-            })
-            .collect::<Vec<_>>()
-    })?;
-    let bare = reference_side("bare", &runs, m);
+                .collect::<Vec<_>>()
+        })?;
+        system.add_reference(&runs, m);
+
+        let spec = RunSpec::from(&WorldConfig::default());
+        let (runs, m) = measure(|| {
+            reference_seeds
+                .iter()
+                .map(|&seed| {
+                    run_seed(seed, &spec, move || async move {
+                        let outcome = bare::cluster::run(writes, clients).await;
+                        (outcome.acked, madsim::time::TimeHandle::current().elapsed())
+                    })
+                })
+                .collect::<Vec<_>>()
+        })?;
+        bare.add_reference(&runs, m);
+    }
+    let (campaign, system, bare) = (
+        campaign.side("campaign"),
+        system.side("system"),
+        bare.side("bare"),
+    );
+    let reference_seeds = bare.seeds.max(1);
     Ok(Report {
         seeds_per_scenario,
-        writes_per_seed: writes,
-        clients,
+        writes: writes_total,
+        writes_per_seed: (writes_total + reference_seeds / 2) / reference_seeds,
+        clients: (clients_total + reference_seeds / 2) / reference_seeds,
         cpu_ratio: per(campaign.cpu_us_per_op, bare.cpu_us_per_op),
         harness_ratio: per(campaign.cpu_us_per_op, system.cpu_us_per_op),
         system_ratio: per(system.cpu_us_per_op, bare.cpu_us_per_op),
@@ -255,21 +307,4 @@ pub fn run(
         system,
         bare,
     })
-}
-
-/// A reference side from its seeds' (acknowledged writes, simulated time); a seed that did not
-/// run to its end counts as not passed.
-fn reference_side<E>(name: &str, runs: &[Result<(u64, Duration), E>], m: Measured) -> Side {
-    let done: Vec<(u64, Duration)> = runs
-        .iter()
-        .filter_map(|r| r.as_ref().ok().copied())
-        .collect();
-    Side::new(
-        name,
-        runs.len() as u64,
-        (runs.len() - done.len()) as u64,
-        done.iter().map(|(ops, _)| ops).sum(),
-        done.iter().map(|(_, sim)| *sim).sum(),
-        m,
-    )
 }
