@@ -90,7 +90,7 @@ impl SmState {
                 Applied::NoOp,
                 Effect::Membership(StoredMembership::new(Some(log_id), m.clone())),
             ),
-            EntryPayload::Normal(cmd) => self.stage_op(WalOp::clone(&cmd.op), log_id)?,
+            EntryPayload::Normal(cmd) => self.stage_op(&cmd.op, log_id)?,
         };
         Ok(Staged {
             log_id,
@@ -124,9 +124,9 @@ impl SmState {
         crate::engine_view::observe(&self.engine, op)
     }
 
-    fn stage_op(&mut self, op: WalOp, log_id: LogId) -> Result<(Applied, Effect), ApplyFault> {
-        let observed = self.observe(&op);
-        let created = match &op {
+    fn stage_op(&mut self, op: &WalOp, log_id: LogId) -> Result<(Applied, Effect), ApplyFault> {
+        let observed = self.observe(op);
+        let created = match op {
             WalOp::CreateCollection { collection_id, .. } => Some(*collection_id),
             _ => None,
         };

@@ -352,12 +352,13 @@ impl Database {
     /// engine never serves, nor acknowledges, a write its disk has not finished; meanwhile
     /// [`Database::unsettled`] names the state the write makes. An invalid op is a typed error
     /// that stages nothing.
-    pub fn stage_replicated(&mut self, op: WalOp) -> Result<()> {
+    pub fn stage_replicated(&mut self, op: &WalOp) -> Result<()> {
         self.writable()?;
         self.settled()?;
-        let ops = vec![op];
-        let prepared = self.state.prepare_all(&ops, self.limits())?;
-        self.log(&ops, &prepared)?;
+        // Borrowed: a replica's op is shared with its log entry, and it carries a whole vector.
+        let ops = std::slice::from_ref(op);
+        let prepared = self.state.prepare_all(ops, self.limits())?;
+        self.log(ops, &prepared)?;
         self.staged = Some(Staged::Ops(prepared));
         Ok(())
     }

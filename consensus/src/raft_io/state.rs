@@ -176,10 +176,7 @@ impl RioState {
             WalOp::CreateCollection { collection_id, .. } => Some(*collection_id),
             _ => None,
         };
-        match self
-            .engine
-            .stage_replicated(std::sync::Arc::unwrap_or_clone(cmd.op))
-        {
+        match self.engine.stage_replicated(&cmd.op) {
             Ok(()) => Ok(Staged {
                 log_id,
                 applied: observed,

@@ -111,17 +111,17 @@ impl Device {
         self.stall = None;
     }
 
-    /// Queues one operation behind everything issued before it.
-    pub fn submit(&mut self, kind: IoKind) -> Timed {
-        let Some(clock) = &self.clock else {
+    /// Queues one operation, issued at `now` (the [`Device::now`] of the call that issues it),
+    /// behind everything issued before it.
+    pub fn submit(&mut self, kind: IoKind, now: Duration) -> Timed {
+        if self.clock.is_none() {
             return Timed {
                 start: Duration::ZERO,
                 done: Duration::ZERO,
                 us: 0,
                 stalled: false,
             };
-        };
-        let now = clock();
+        }
         let (mut us, mut stalled) = match &self.latency {
             Some(l) => l.draw(kind, self.slowdown, &mut self.rng),
             None => (0, false),
@@ -194,7 +194,7 @@ mod tests {
         d.latency = Some(IoLatency::realistic());
         let before = d.rng.clone();
         for _ in 0..10 {
-            assert_eq!(d.submit(IoKind::Sync).done, Duration::ZERO);
+            assert_eq!(d.submit(IoKind::Sync, d.now()).done, Duration::ZERO);
         }
         assert_eq!(d.rng, before);
         assert_eq!(d.busy_for(), Duration::ZERO);
@@ -210,13 +210,22 @@ mod tests {
             metadata_us: (10, 10),
             ..IoLatency::zero()
         });
-        assert_eq!(d.submit(IoKind::Sync).done, Duration::from_micros(100));
-        assert_eq!(d.submit(IoKind::Metadata).done, Duration::from_micros(110));
+        assert_eq!(
+            d.submit(IoKind::Sync, d.now()).done,
+            Duration::from_micros(100)
+        );
+        assert_eq!(
+            d.submit(IoKind::Metadata, d.now()).done,
+            Duration::from_micros(110)
+        );
         t.store(50, Ordering::SeqCst);
         assert_eq!(d.busy_for(), Duration::from_micros(60));
         // Idle device: starts at now.
         t.store(500, Ordering::SeqCst);
-        assert_eq!(d.submit(IoKind::Metadata).done, Duration::from_micros(510));
+        assert_eq!(
+            d.submit(IoKind::Metadata, d.now()).done,
+            Duration::from_micros(510)
+        );
         d.reset(Duration::from_micros(505));
         assert_eq!(d.busy_until(), Duration::from_micros(505));
     }
@@ -230,19 +239,23 @@ mod tests {
             each: Duration::from_millis(1),
             lasts: StallSpan::Syncs(2),
         });
-        assert_eq!(d.submit(IoKind::Metadata).us, 0, "only syncs stall");
-        assert!(d.submit(IoKind::Sync).stalled);
-        assert!(d.submit(IoKind::Sync).stalled);
-        assert!(!d.submit(IoKind::Sync).stalled);
+        assert_eq!(
+            d.submit(IoKind::Metadata, d.now()).us,
+            0,
+            "only syncs stall"
+        );
+        assert!(d.submit(IoKind::Sync, d.now()).stalled);
+        assert!(d.submit(IoKind::Sync, d.now()).stalled);
+        assert!(!d.submit(IoKind::Sync, d.now()).stalled);
         t.store(10_000, Ordering::SeqCst);
         d.stall_syncs(SyncStall {
             each: Duration::from_millis(1),
             lasts: StallSpan::For(Duration::from_millis(5)),
         });
-        assert_eq!(d.submit(IoKind::Sync).us, 1000);
+        assert_eq!(d.submit(IoKind::Sync, d.now()).us, 1000);
         t.store(14_999, Ordering::SeqCst);
-        assert_eq!(d.submit(IoKind::Sync).us, 1000);
+        assert_eq!(d.submit(IoKind::Sync, d.now()).us, 1000);
         t.store(15_000, Ordering::SeqCst);
-        assert_eq!(d.submit(IoKind::Sync).us, 0);
+        assert_eq!(d.submit(IoKind::Sync, d.now()).us, 0);
     }
 }

@@ -44,6 +44,9 @@ pub(super) struct Disk {
     pub(super) op_digest: Fnv1a,
     /// When the device started the operation being carried out (see [`Pending::issued`]).
     pub(super) issued: Duration,
+    /// The device's time when the operation being carried out was counted ([`Disk::count`]).
+    /// No simulated time passes inside one call, so the operation reads the clock once.
+    pub(super) op_now: Duration,
     /// Every directory that exists now, by normalised path. The roots `/` and `` (relative
     /// paths) always exist; any other directory is an entry of its parent.
     pub(super) dirs: DirTable,
@@ -135,6 +138,7 @@ impl Disk {
             counters: VfsCounters::default(),
             op_digest: Fnv1a::new(),
             issued: Duration::ZERO,
+            op_now: Duration::ZERO,
             dirs,
             inodes: BTreeMap::new(),
             next_inode: 1,
@@ -157,6 +161,7 @@ impl Disk {
     /// Counts an operation and returns its 1-based number; fails it if the power was cut.
     /// Applies every sync that completed by now first.
     pub(super) fn count(&mut self, op: &'static str, path: &Path) -> VfsResult<u64> {
+        self.op_now = self.device.now();
         self.counters.ops += 1;
         self.op_digest.write(op.as_bytes());
         self.op_digest.write(path.as_os_str().as_encoded_bytes());
@@ -167,14 +172,19 @@ impl Disk {
                 detail: "the power was cut".into(),
             });
         }
-        self.settle_due();
+        self.settle_at(self.op_now);
         Ok(self.counters.ops)
     }
 
     /// Puts one operation on the device; returns when it completes. The changes it makes
     /// are stamped with when the device starts it (`issued`).
     pub(super) fn timed(&mut self, kind: IoKind) -> Duration {
-        let t = self.device.submit(kind);
+        debug_assert_eq!(
+            self.op_now,
+            self.device.now(),
+            "an operation is counted before it is timed, in the same call"
+        );
+        let t = self.device.submit(kind, self.op_now);
         self.issued = t.start;
         self.counters.io_time_us += t.us;
         self.counters.io_stalls += u64::from(t.stalled);
@@ -183,7 +193,11 @@ impl Disk {
 
     /// Applies the syncs that have completed by the device's clock.
     pub(super) fn settle_due(&mut self) {
-        let now = self.device.now();
+        self.settle_at(self.device.now());
+    }
+
+    /// Applies the syncs that have completed by `now` (the device's time).
+    fn settle_at(&mut self, now: Duration) {
         if self.unsettled.is_some_and(|t| t <= now) {
             self.settle(now);
         }
@@ -338,7 +352,7 @@ impl Disk {
             p.durable_at.get_or_insert(done);
         }
         self.note_unsettled(done);
-        self.settle_due();
+        self.settle_at(self.op_now);
     }
 
     /// A failed `sync` of `ino`: Linux marks the failed pages clean, so the changes it should
@@ -370,7 +384,7 @@ impl Disk {
             }
         }
         self.note_unsettled(done);
-        self.settle_due();
+        self.settle_at(self.op_now);
     }
 
     /// Makes one directory `name` in `parent` (both normalised; `parent` exists). Under the
