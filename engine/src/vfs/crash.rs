@@ -311,7 +311,7 @@ impl Disk {
     fn crash_namespace(&mut self, report: &mut CrashReport) {
         let mut kept: BTreeMap<PathBuf, usize> = BTreeMap::new();
         let mut halves: BTreeMap<u64, Vec<(PathBuf, usize)>> = BTreeMap::new();
-        for (path, d) in &self.dirs {
+        for (path, d) in self.dirs.iter() {
             let n = d.pending.len() as u64;
             let k = match self.model {
                 CrashModel::Harsh if n > 0 => self.crash_rng.below(n + 1) as usize,

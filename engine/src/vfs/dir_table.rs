@@ -78,15 +78,6 @@ impl<P: AsRef<Path>> Index<P> for DirTable {
     }
 }
 
-impl<'a> IntoIterator for &'a DirTable {
-    type Item = (&'a PathBuf, &'a Dir);
-    type IntoIter = Box<dyn Iterator<Item = (&'a PathBuf, &'a Dir)> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 /// The order of `Path`'s `Ord` on normalised paths, byte by byte: `/` ranks below every other
 /// byte, so a name sorts after every path it is a proper prefix of a component of ("/a/b"
 /// before "/ab"), and the root before every relative path.

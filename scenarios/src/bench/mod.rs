@@ -229,6 +229,7 @@ pub fn run(
     let (mut writes_total, mut clients_total) = (0, 0);
     // Reference seeds are numbered on across the turns, as one run of each would number them.
     let mut next_seed = 1;
+    let bare_spec = RunSpec::from(&WorldConfig::default());
     for scenario in &scenarios {
         let (results, m) = measure(|| run_batch(*scenario, &seeds, config, &|_| {}))?;
         let n = results.len() as u64;
@@ -246,11 +247,11 @@ pub fn run(
             m,
         );
 
-        let writes = ((ops_ok + n / 2) / n.max(1)).max(1);
+        let writes = rounded_mean(ops_ok, n).max(1);
         // The plans' client counts are drawn per seed: the references use their mean.
         let plans: Vec<Plan> = seeds.iter().map(|&seed| scenario.plan(seed)).collect();
         let client_sum: u64 = plans.iter().map(|p| u64::from(p.workload.clients)).sum();
-        let clients = ((client_sum + n / 2) / n.max(1)).max(1);
+        let clients = rounded_mean(client_sum, n).max(1);
         progress(&format!(
             "{}: campaign {n} seeds, then system and bare {n} seeds x {writes} writes by {clients} clients",
             scenario.name()
@@ -275,12 +276,11 @@ pub fn run(
         })?;
         system.add_reference(&runs, m);
 
-        let spec = RunSpec::from(&WorldConfig::default());
         let (runs, m) = measure(|| {
             reference_seeds
                 .iter()
                 .map(|&seed| {
-                    run_seed(seed, &spec, move || async move {
+                    run_seed(seed, &bare_spec, move || async move {
                         let outcome = bare::cluster::run(writes, clients).await;
                         (outcome.acked, madsim::time::TimeHandle::current().elapsed())
                     })
@@ -294,12 +294,11 @@ pub fn run(
         system.side("system"),
         bare.side("bare"),
     );
-    let reference_seeds = bare.seeds.max(1);
     Ok(Report {
         seeds_per_scenario,
         writes: writes_total,
-        writes_per_seed: (writes_total + reference_seeds / 2) / reference_seeds,
-        clients: (clients_total + reference_seeds / 2) / reference_seeds,
+        writes_per_seed: rounded_mean(writes_total, bare.seeds),
+        clients: rounded_mean(clients_total, bare.seeds),
         cpu_ratio: per(campaign.cpu_us_per_op, bare.cpu_us_per_op),
         harness_ratio: per(campaign.cpu_us_per_op, system.cpu_us_per_op),
         system_ratio: per(system.cpu_us_per_op, bare.cpu_us_per_op),
@@ -307,4 +306,9 @@ pub fn run(
         system,
         bare,
     })
+}
+
+/// `sum / n` rounded to the nearest integer (`n = 0` divides by 1: an empty sum stays 0).
+fn rounded_mean(sum: u64, n: u64) -> u64 {
+    (sum + n / 2) / n.max(1)
 }
