@@ -2,7 +2,9 @@
 //! workflow (`.github/workflows/nightly.yml`) and the Kubernetes Indexed Job
 //! (`deploy/k8s/campaign-job.yaml`) are parsed as YAML, their shard lists must cover
 //! `0..N-1` exactly once with the same N their commands name, and every `faultline` command in
-//! them must parse with this binary's clap definition (real subcommands, real flags).
+//! them must parse with this binary's clap definition (real subcommands, real flags). The
+//! profile-guided build the workflow uses (`scripts/build-pgo`) is held to the same: its training
+//! runs must parse, and the workflow must fuzz with the binary the script builds.
 
 use std::path::PathBuf;
 
@@ -178,6 +180,43 @@ fn the_kubernetes_job_gives_each_completion_index_its_shard() {
     }
     let expected: Vec<String> = (0..n).map(|i| format!("{i}/{n}")).collect();
     assert_eq!(shards, expected);
+}
+
+#[test]
+fn the_profile_guided_build_trains_on_real_campaigns_of_both_systems() {
+    let file = repo_file("scripts/build-pgo");
+    let script = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+    let trainings: Vec<Vec<String>> = script
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("train "))
+        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
+        .collect();
+    let mut systems = Vec::new();
+    for words in &trainings {
+        match parse(words, "scripts/build-pgo") {
+            Command::Run(_) => {}
+            other => panic!("a training run is a campaign, not {other:?}"),
+        }
+        let system = words
+            .iter()
+            .position(|w| w == "--system")
+            .map_or("openraft", |i| words[i + 1].as_str());
+        systems.push(system.to_string());
+    }
+    systems.sort();
+    assert_eq!(
+        systems,
+        ["openraft", "raft-io"],
+        "one training run per system"
+    );
+    assert!(script.contains(r#"cp "$work/use/release/faultline" "$work/faultline""#));
+    assert!(script.contains("work=$root/target/pgo"));
+
+    let workflow = std::fs::read_to_string(repo_file(".github/workflows/nightly.yml")).unwrap();
+    assert!(workflow.contains("run: scripts/build-pgo"));
+    assert!(workflow.contains("run: ./target/pgo/faultline fuzz"));
+    assert!(workflow.contains("path: target/pgo/faultline"));
 }
 
 #[test]
